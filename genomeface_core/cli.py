@@ -1,0 +1,110 @@
+"""``genomeface`` command line: a thin shell over :func:`genomeface_core.bin`.
+
+Subcommands: ``bin`` (the binner), ``embed`` (contig names + embeddings to
+.npz), ``demo-data`` (write the bundled example).  Bad input prints one line
+``genomeface: error: FILE: problem`` and exits 2, with nothing written.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+from .errors import InputError
+
+
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _add_input_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--contigs", required=True, help="assembly FASTA (plain or .gz)")
+    cov = p.add_mutually_exclusive_group()
+    cov.add_argument("-a", "--abundance", metavar="TSV",
+                     help="coverage: MetaBAT depth file or TSV with a 'contigname' column and one column per sample")
+    cov.add_argument("-b", "--bam", nargs="+", metavar="BAM", help="sorted, indexed BAM files, one per sample")
+    p.add_argument("-m", "--min-contig-length", type=int, default=1500, metavar="BP",
+                   help="ignore contigs shorter than this (default 1500)")
+    p.add_argument("--composition", default="kmer1712", help="composition embedding: kmer1712 (default) or tnf")
+    p.add_argument("--abundance-weight", type=float, default=None,
+                   help="override the fitted weight c2(n) of the squared abundance angle")
+    p.add_argument("-t", "--threads", type=_positive_int, default=1, help="worker threads (default 1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="genomeface", description="GenomeFace metagenome binner")
+    parser.add_argument("--version", action="version", version=f"genomeface {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("bin", help="bin contigs into genomes (MAGs)")
+    _add_input_args(b)
+    b.add_argument("-o", "--outdir", required=True, help="output folder (must be empty or absent)")
+    b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    b.add_argument("--min-bin-size", type=int, default=200_000, metavar="BP",
+                   help="write bins of at least this many bp (default 200000)")
+    b.add_argument("--markers", metavar="TSV", help="precomputed contig<TAB>marker table (skips gene calling)")
+    b.add_argument("-k", "--neighbours", type=_positive_int, default=16, help="kNN graph degree (default 16)")
+    b.add_argument("--knn", choices=["auto", "exact", "approx"], default="auto",
+                   help="exact blocked kNN, or approximate (faiss) + exact re-rank; auto: by size")
+    b.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu", help="array device (default cpu)")
+    b.add_argument("--min-purity", type=float, default=0.85, help="reward purity threshold (default 0.85)")
+    b.add_argument("--prefix", default="bin", help="bin name prefix (default 'bin')")
+    b.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic per seed)")
+    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: when stderr is a terminal)")
+
+    e = sub.add_parser("embed", help="write contig names and both embeddings to .npz")
+    _add_input_args(e)
+    e.add_argument("-o", "--output", required=True, help="output .npz")
+
+    d = sub.add_parser("demo-data", help="write the bundled example (contigs, depths, truth)")
+    d.add_argument("outdir")
+    d.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    try:
+        if args.command == "bin":
+            from .pipeline import bin as run_bin
+            res = run_bin(args.contigs, args.abundance, bams=args.bam, outdir=args.outdir,
+                          min_contig_length=args.min_contig_length, min_bin_size=args.min_bin_size,
+                          markers=args.markers, composition=args.composition,
+                          abundance_weight=args.abundance_weight, k=args.neighbours, knn=args.knn,
+                          device=args.device, threads=args.threads, seed=args.seed, min_purity=args.min_purity,
+                          prefix=args.prefix, force=args.force,
+                          progress=sys.stderr.isatty() if args.progress is None else args.progress)
+            if not args.quiet:
+                print(f"{len(res.bins)} bins written to {args.outdir}", file=sys.stderr)
+        elif args.command == "embed":
+            import numpy as np
+
+            from .pipeline import embed
+            e = embed(args.contigs, args.abundance, bams=args.bam, min_contig_length=args.min_contig_length,
+                      composition=args.composition, abundance_weight=args.abundance_weight, threads=args.threads)
+            np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
+                                abundance=e.abundance if e.abundance is not None else np.zeros((len(e.composition), 0)),
+                                abundance_weight=e.abundance_weight)
+        elif args.command == "demo-data":
+            from .demo import write_demo
+            paths = write_demo(args.outdir, seed=args.seed)
+            print("\n".join(f"{k}\t{v}" for k, v in paths.items()))
+    except InputError as exc:
+        print(f"genomeface: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("genomeface: interrupted; nothing written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

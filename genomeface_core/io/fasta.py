@@ -1,0 +1,128 @@
+"""FASTA reading (plain or gzip) with validation, and writing.
+
+A contig's name is the first whitespace-delimited word of its header.
+Problems raise :class:`~genomeface_core.errors.InputError` naming the file:
+empty file, text before the first header, empty header, empty or N-only
+sequence, characters that are not IUPAC nucleotide codes, duplicate names,
+and truncated or corrupt gzip.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+
+# IUPAC nucleotide codes (either case) plus '-' and '*' that some assemblers emit.
+_ALLOWED = np.zeros(256, dtype=bool)
+for _c in b"ACGTUNRYKMSWBDHVacgtunrykmswbdhv-*":
+    _ALLOWED[_c] = True
+_ACGT = np.zeros(256, dtype=bool)
+for _c in b"ACGTacgt":
+    _ACGT[_c] = True
+
+
+@dataclass
+class Contigs:
+    """Contig names and sequences (ASCII bytes), in file order."""
+
+    names: list[str]
+    seqs: list[bytes]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Lengths in bp (int64)."""
+        return np.fromiter((len(s) for s in self.seqs), dtype=np.int64, count=len(self.seqs))
+
+    def subset(self, idx: Iterable[int]) -> "Contigs":
+        idx = list(idx)
+        return Contigs([self.names[i] for i in idx], [self.seqs[i] for i in idx])
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        if magic == b"\x1f\x8b":
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, expected a FASTA file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except EOFError:
+        raise InputError(path, "truncated gzip file (unexpected end of stream)") from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(path, f"corrupt gzip file ({exc})") from None
+
+
+def read_fasta(path: str | os.PathLike) -> Contigs:
+    """Read and validate a (gzipped) nucleotide FASTA file.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.fna")
+    >>> _ = open(p, "w").write(">c1 desc\\nACGT\\nacgn\\n>c2\\nGGCC\\n")
+    >>> c = read_fasta(p); c.names, c.seqs
+    (['c1', 'c2'], [b'ACGTacgn', b'GGCC'])
+    """
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    if not data.strip():
+        raise InputError(path, "empty file, expected FASTA")
+    data = data.replace(b"\r", b"")
+    if not data.lstrip().startswith(b">"):
+        raise InputError(path, "not FASTA: text before the first '>' header")
+    names: list[str] = []
+    seqs: list[bytes] = []
+    seen: set[str] = set()
+    for rec in data.lstrip()[1:].split(b"\n>"):
+        header, _, body = rec.partition(b"\n")
+        words = header.split()
+        if not words:
+            raise InputError(path, f"empty header after record {len(names)}")
+        name = words[0].decode("utf-8", "replace")
+        seq = body.replace(b"\n", b"").replace(b" ", b"").replace(b"\t", b"")
+        if not seq:
+            raise InputError(path, f"contig '{name}' has an empty sequence")
+        arr = np.frombuffer(seq, dtype=np.uint8)
+        bad = ~_ALLOWED[arr]
+        if bad.any():
+            ch = chr(arr[np.argmax(bad)])
+            raise InputError(path, f"contig '{name}' has invalid character {ch!r}")
+        if not _ACGT[arr].any():
+            raise InputError(path, f"contig '{name}' has no A/C/G/T bases (N-only)")
+        if name in seen:
+            raise InputError(path, f"duplicate contig name '{name}'")
+        seen.add(name)
+        names.append(name)
+        seqs.append(seq)
+    return Contigs(names, seqs)
+
+
+def format_fasta(names: Sequence[str], seqs: Sequence[bytes], width: int = 80) -> bytes:
+    """FASTA text with lines wrapped at ``width`` bases."""
+    out = []
+    for name, seq in zip(names, seqs):
+        out.append(b">" + name.encode() + b"\n")
+        for i in range(0, len(seq), width):
+            out.append(seq[i:i + width] + b"\n")
+    return b"".join(out)
+
+
+def gc_fraction(seqs: Sequence[bytes]) -> float:
+    """G+C over A+C+G+T bases of all sequences together (0..1)."""
+    counts = np.zeros(256, dtype=np.int64)
+    for s in seqs:
+        counts += np.bincount(np.frombuffer(s, dtype=np.uint8), minlength=256)
+    gc = sum(counts[c] for c in b"GCgc")
+    acgt = sum(counts[c] for c in b"ACGTacgt")
+    return float(gc / acgt) if acgt else 0.0

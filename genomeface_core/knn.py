@@ -1,0 +1,122 @@
+"""k-nearest-neighbour graph under the geodesic distance.
+
+* ``exact``: blocked GEMM over all pairs; each block of rows is an
+  independent (block, N) distance computation, run on a thread pool (NumPy's
+  GEMM and ufuncs release the GIL) or sequentially on the GPU.
+* ``approx``: candidates from faiss (HNSW, inner product) on the weighted
+  concatenation [x, sqrt(w) y] — for unit vectors, small geodesic angles are
+  close to chord lengths, so near neighbours by the concatenation are near by
+  the geodesic distance — then exact re-ranking of ``candidates`` per contig.
+* ``auto``: exact up to ``exact_max`` contigs, approx above (when faiss imports).
+
+Distances are float32 radians-like units (see :mod:`genomeface_core.distance`).
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .distance import pair_distance
+from .xp import to_numpy
+
+
+def _block_rows(n: int, budget_bytes: float = 2.5e8) -> int:
+    # a (block, n) float32 matrix per intermediate, ~4 alive at once
+    return int(max(16, min(4096, budget_bytes / (16.0 * max(n, 1)))))
+
+
+def knn_exact(x, y, w: float, k: int, *, xp=np, threads: int = 1, progress=None):
+    """Exact k nearest neighbours of every contig (self excluded).
+
+    Returns (indices int64 (n, k), distances float32 (n, k)), sorted by distance,
+    ties broken by index so results are deterministic.
+    """
+    n = x.shape[0]
+    k = int(min(k, n - 1))
+    X = xp.asarray(x, dtype=xp.float32)
+    Y = None if y is None else xp.asarray(y, dtype=xp.float32)
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float32)
+    step = _block_rows(n)
+
+    def work(s: int) -> int:
+        e = min(n, s + step)
+        d = pair_distance(xp, X[s:e], None if Y is None else Y[s:e], X, Y, w)
+        rows = xp.arange(e - s)
+        d[rows, rows + s] = xp.inf
+        part = xp.argpartition(d, k - 1, axis=1)[:, :k] if k < n - 1 else xp.argsort(d, axis=1)[:, :k]
+        pd = xp.take_along_axis(d, part, axis=1)
+        pi, pd = to_numpy(part), to_numpy(pd)
+        order = np.argsort(pd, axis=1, kind="stable")
+        idx[s:e] = np.take_along_axis(pi, order, axis=1)
+        dist[s:e] = np.take_along_axis(pd, order, axis=1)
+        return e - s
+
+    starts = range(0, n, step)
+    if xp is np and threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            for m in pool.map(work, starts):
+                if progress is not None:
+                    progress(m)
+    else:
+        for s in starts:
+            m = work(s)
+            if progress is not None:
+                progress(m)
+    return idx, dist
+
+
+def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: int = 1, seed: int = 0):
+    """Approximate kNN: faiss HNSW candidates on [x, sqrt(w) y], exact geodesic re-rank."""
+    import faiss  # optional dependency ("ann" extra)
+
+    n = x.shape[0]
+    k = int(min(k, n - 1))
+    c = int(min(max(candidates, k + 1), n))
+    z = np.ascontiguousarray(np.concatenate([x, np.sqrt(w) * y], axis=1) if y is not None and w > 0 else x,
+                             dtype=np.float32)
+    faiss.omp_set_num_threads(max(1, threads))
+    index = faiss.IndexHNSWFlat(z.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.hnsw.efSearch = max(2 * c, 64)
+    index.add(z)
+    _, cand = index.search(z, c)
+    cand = np.where(cand < 0, np.arange(n)[:, None], cand)
+    X = xp.asarray(x, dtype=xp.float32)
+    Y = None if y is None or w <= 0 else xp.asarray(y, dtype=xp.float32)
+    idx = np.empty((n, k), dtype=np.int64)
+    dist = np.empty((n, k), dtype=np.float32)
+    step = max(1, int(2e7 // (c * X.shape[1])))  # rows per re-rank block: bounded (rows, c, dim) gather
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        C = xp.asarray(cand[s:e])
+        d2 = xp.arccos(xp.clip(xp.einsum("id,icd->ic", X[s:e], X[C]), -1, 1)) ** 2
+        if Y is not None:
+            d2 += w * xp.arccos(xp.clip(xp.einsum("id,icd->ic", Y[s:e], Y[C]), -1, 1)) ** 2
+        d = xp.where(C == xp.arange(s, e)[:, None], xp.inf, xp.sqrt(d2))
+        d, cc = to_numpy(d), cand[s:e]
+        order = np.argsort(d, axis=1, kind="stable")[:, :k]
+        idx[s:e] = np.take_along_axis(cc, order, axis=1)
+        dist[s:e] = np.take_along_axis(d, order, axis=1)
+    return idx, dist
+
+
+def faiss_available() -> bool:
+    try:
+        import faiss  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def knn_graph(x, y, w: float, k: int, *, method: str = "auto", exact_max: int = 60_000,
+              xp=np, threads: int = 1, seed: int = 0, progress=None):
+    """kNN by ``method`` in {'auto', 'exact', 'approx'}; returns (indices, distances)."""
+    if method == "auto":
+        method = "approx" if x.shape[0] > exact_max and faiss_available() else "exact"
+    if method == "exact":
+        return knn_exact(x, y, w, k, xp=xp, threads=threads, progress=progress)
+    if method == "approx":
+        return knn_approx(x, y, w, k, xp=xp, threads=threads, seed=seed)
+    raise ValueError(f"unknown kNN method {method!r}")

@@ -1,0 +1,236 @@
+"""``bin()``: the stages in order, with timings, and the output transaction.
+
+contigs -> length filter -> coverage (by name) -> k-mer features -> embeddings
+-> kNN -> MST -> single-linkage dendrogram -> marker genes -> DP cut -> bins.
+
+Nothing is written until every stage has succeeded; the output folder is
+checked first, so a refused folder costs no compute.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from . import __version__
+from .errors import InputError
+from .io.fasta import Contigs, gc_fraction, read_fasta
+
+log = logging.getLogger("genomeface")
+
+PathLike = str | os.PathLike
+
+
+@dataclass
+class BinResult:
+    """Result of :func:`bin`.
+
+    names: contigs that passed the length filter, in input order.
+    assignment: bin name of each of those contigs, or ``"unbinned"``.
+    bins: bin name -> member contig names (only bins >= min_bin_size).
+    table: one dict per bin (columns of ``bins.tsv``).
+    timings: seconds per stage.  run_info: everything written to run.json.
+    """
+
+    names: list[str]
+    assignment: list[str]
+    bins: dict[str, list[str]]
+    table: list[dict]
+    timings: dict[str, float] = field(default_factory=dict)
+    run_info: dict = field(default_factory=dict)
+
+
+@dataclass
+class Embedded:
+    """Filtered contigs with their depths and both embeddings."""
+
+    contigs: Contigs
+    depths: np.ndarray | None  # (n, samples) float32 mean depth, or None
+    samples: list[str]
+    composition: np.ndarray  # (n, d) unit vectors
+    abundance: np.ndarray | None  # (n, e) unit vectors, or None
+    abundance_weight: float
+    all_names: list[str]
+
+
+class _Timer:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        log.info("%s ...", stage)
+        yield
+        dt = time.perf_counter() - t0
+        self.timings[stage] = round(dt, 3)
+        log.info("%s done in %.2f s", stage, dt)
+
+
+def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, bams, threads):
+    if coverage is not None and bams:
+        raise InputError(coverage, "give either a coverage table or BAM files, not both")
+    if coverage is not None:
+        from .io.coverage import align_coverage, read_coverage
+        cov = read_coverage(coverage)
+        return align_coverage(cov, all_contigs.names, kept.names, coverage), list(cov.samples)
+    if bams:
+        from .io.bam import read_bam_depths
+        depths = read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads)
+        return depths, [os.path.basename(os.fspath(b)) for b in bams]
+    return None, []
+
+
+def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
+          min_contig_length: int = 1500, composition: str = "kmer1712", abundance_weight: float | None = None,
+          threads: int = 1, timer: _Timer | None = None) -> Embedded:
+    """Read, filter and embed contigs (the stages before the kNN graph)."""
+    from . import embed as emb
+    from .distance import abundance_weight as c2
+    from .features import kmer_features
+
+    timer = timer or _Timer()
+    comp = emb.get_composition(composition)
+    with timer("read"):
+        allc = read_fasta(contigs)
+        keep = np.flatnonzero(allc.lengths >= min_contig_length)
+        if len(keep) < 2:
+            raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
+        kept = allc.subset(keep)
+        depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads)
+    with timer("features"):
+        feats = kmer_features(kept.seqs, threads=threads)
+    with timer("embed"):
+        x = comp.embed(feats)
+        y = emb.abundance(depths) if depths is not None else None
+        if y is None:
+            w = 0.0
+        elif abundance_weight is not None:
+            w = float(abundance_weight)
+        else:
+            w = c2(depths.shape[1], comp.v1, comp.v2)
+    return Embedded(kept, depths, samples, x, y, w, allc.names)
+
+
+def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
+        outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
+        markers: PathLike | None = None, composition: str = "kmer1712", abundance_weight: float | None = None,
+        k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
+        min_purity: float = 0.85, prefix: str = "bin", force: bool = False, progress: bool = False) -> BinResult:
+    """Bin an assembly into genomes (MAGs) by the GenomeFace method.
+
+    Parameters
+    ----------
+    contigs: FASTA (plain or gzip) of the assembly.
+    coverage: depth table (MetaBAT ``jgi_summarize_bam_contig_depths`` or a
+        ``contigname`` TSV), rows matched to contigs by name.  Or ``bams``:
+        sorted, indexed BAM files, one per sample.  Neither: composition only.
+    outdir: write bins and tables here (refused if non-empty unless ``force``);
+        None writes nothing and only returns the result.
+    min_contig_length: bp; shorter contigs are ignored.
+    min_bin_size: bp; smaller clusters are reported as unbinned.
+    markers: precomputed ``contig<TAB>marker`` TSV (skips gene calling).
+    composition: composition embedding (``kmer1712``, ``tnf``).
+    abundance_weight: override the fitted c2(n) weight of the abundance angle.
+    k: neighbours per contig in the kNN graph.  knn: ``auto|exact|approx``.
+    device: ``cpu|gpu|auto`` for distance/kNN arrays.  threads: worker threads.
+    seed: recorded; every stage is deterministic for a given input.
+    min_purity: purity threshold of the reward.  prefix: bin name prefix.
+    """
+    from .dendrogram import single_linkage
+    from .knn import knn_graph
+    from .markers import MARKER_IDS, find_markers, read_markers_tsv, write_markers_tsv
+    from .mst import spanning_tree
+    from .output import UNBINNED, check_outdir, write_result
+    from .selection import quality, select_bins
+    from .xp import get_xp
+
+    params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
+                  bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
+                  min_bin_size=min_bin_size, markers=None if markers is None else os.fspath(markers),
+                  composition=composition, abundance_weight=abundance_weight, k=k, knn=knn, device=device,
+                  threads=threads, seed=seed, min_purity=min_purity, prefix=prefix)
+    if outdir is not None:
+        check_outdir(outdir, force)
+    if k < 1:
+        raise InputError(None, f"k must be >= 1, got {k}")
+    if not 0.0 < min_purity <= 1.0:
+        raise InputError(None, f"min_purity must be in (0, 1], got {min_purity}")
+    xp = get_xp(device)
+    timer = _Timer()
+    e = embed(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
+              abundance_weight=abundance_weight, threads=threads, timer=timer)
+    names, seqs, n = e.contigs.names, e.contigs.seqs, len(e.contigs.names)
+
+    with timer("markers"):
+        if markers is not None:
+            counts = read_markers_tsv(markers, names, allow_unknown=True)
+        else:
+            counts = find_markers(seqs, threads=threads, progress=progress)
+    with timer("knn"):
+        idx, dist = knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=knn, xp=xp,
+                              threads=threads, seed=seed)
+    with timer("mst"):
+        u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
+    with timer("dendrogram"):
+        children, _ = single_linkage(n, u, v, d)
+    with timer("select"):
+        labels, total_reward = select_bins(children, counts, min_purity)
+
+    lengths = e.contigs.lengths
+    clusters: dict[int, np.ndarray] = {}
+    for c in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == c)
+        if lengths[members].sum() >= min_bin_size:
+            clusters[int(c)] = members
+    # name bins by decreasing size (ties: first contig) so names are stable
+    order = sorted(clusters, key=lambda c: (-int(lengths[clusters[c]].sum()), int(clusters[c][0])))
+    assignment = [UNBINNED] * n
+    bins: dict[str, list[str]] = {}
+    table: list[dict] = []
+    mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
+    for i, c in enumerate(order, 1):
+        name = f"{prefix}{i}"
+        members = clusters[c]
+        for j in members:
+            assignment[j] = name
+        bins[name] = [names[j] for j in members]
+        comp_pct, cont_pct = quality(counts[members].sum(axis=0))
+        ln = lengths[members]
+        table.append(dict(bin=name, contigs=len(members), size_bp=int(ln.sum()), n50_bp=_n50(ln),
+                          gc=round(gc_fraction([seqs[j] for j in members]), 4),
+                          mean_depth=float(np.average(mean_depth[members], weights=ln)),
+                          completeness=comp_pct, contamination=cont_pct))
+    run_info = dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
+                    parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=n,
+                    samples=e.samples, abundance_weight_used=e.abundance_weight, total_reward=total_reward,
+                    n_bins=len(bins), markers=list(MARKER_IDS), timings=timer.timings, versions=_versions())
+    result = BinResult(names, assignment, bins, table, timer.timings, run_info)
+    if outdir is not None:
+        with timer("write"):
+            write_result(result, seqs, outdir, force=force,
+                         extra={"markers.tsv": lambda p: write_markers_tsv(p, names, counts)})
+    return result
+
+
+def _n50(lengths: np.ndarray) -> int:
+    ln = np.sort(np.asarray(lengths))[::-1]
+    cs = np.cumsum(ln)
+    return int(ln[np.searchsorted(cs, cs[-1] / 2.0)])
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for mod in ("numpy", "scipy", "numba", "pyrodigal", "pyhmmer"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except Exception:  # not importable: recorded as absent
+            out[mod] = "absent"
+    return out

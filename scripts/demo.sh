@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up, build the bundled example (real genomes shipped inside pyrodigal/pyhmmer)
+# and bin it.  Result in ./demo_out/result (bins/, clusters.tsv, bins.tsv, run.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GENOMEFACE_SYSTEM_TOOLS=0 bash scripts/setup.sh
+.venv/bin/genomeface demo-data demo_out/input
+.venv/bin/genomeface bin -i demo_out/input/contigs.fna.gz -a demo_out/input/depth.tsv \
+  -o demo_out/result --force --threads 2
+column -t demo_out/result/bins.tsv

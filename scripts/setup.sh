@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create ./.venv (if missing) and install genomeface with its test extras.
+# Optional system tools for the BAM tests (minimap2, samtools, MetaBAT's
+# jgi_summarize_bam_contig_depths) are installed from Debian when running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test,ann]'
+if [ "${GENOMEFACE_SYSTEM_TOOLS:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=""
+  command -v minimap2 >/dev/null || need="$need minimap2"
+  command -v samtools >/dev/null || need="$need samtools"
+  command -v jgi_summarize_bam_contig_depths >/dev/null || need="$need metabat"
+  if [ -n "$need" ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need) >/dev/null 2>&1 \
+      || echo "setup: could not install$need (BAM comparison tests will be skipped)" >&2
+  fi
+fi

@@ -1,0 +1,41 @@
+"""Shared fixtures: real genomes from ../shared/genomes built into a mock community."""
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(os.environ.get("GENOMEFACE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+GENOMES = SHARED / "genomes"
+
+
+def catalog():
+    rows = [ln.rstrip("\n").split("\t") for ln in open(GENOMES / "catalog.tsv")]
+    head = rows[0]
+    return [dict(zip(head, r)) for r in rows[1:]]
+
+
+def pick_genomes(n, min_bp=1_500_000, max_bp=3_000_000):
+    """First n genomes of distinct genera by increasing size (deterministic)."""
+    seen, out = set(), []
+    for r in sorted(catalog(), key=lambda r: (int(r["total_bp"]), r["file"])):
+        if not r["genus"] or r["genus"] in seen or not min_bp <= int(r["total_bp"]) <= max_bp:
+            continue
+        seen.add(r["genus"])
+        out.append(r)
+        if len(out) == n:
+            break
+    return out
+
+
+@pytest.fixture(scope="session")
+def mock8(tmp_path_factory):
+    """8 real genomes of distinct genera, fragmented, depth over 3 samples."""
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    from genomeface_core.simulate import make_mock, read_genome, write_mock
+
+    rows = pick_genomes(8)
+    genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}
+    mock = make_mock(genomes, n_samples=3, seed=0)
+    paths = write_mock(mock, tmp_path_factory.mktemp("mock8"))
+    return mock, paths

@@ -1,0 +1,71 @@
+"""Features equal a naive pure-Python count (random + real sequences, N's, lowercase)."""
+import gzip
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genomeface_core.features import BLOCK_SIZES, N_FEATURES, kmer_features
+
+COMP = {"A": "T", "C": "G", "G": "C", "T": "A"}
+RY = {"A": "R", "G": "R", "C": "Y", "T": "Y"}
+RYC = {"R": "Y", "Y": "R"}
+
+
+def _naive(seq: str) -> np.ndarray:
+    seq = seq.upper()
+    blocks = []
+    for k in range(1, 6):
+        canon = sorted({min("".join(p), "".join(COMP[c] for c in reversed(p)))
+                        for p in itertools.product("ACGT", repeat=k)})
+        idx = {c: i for i, c in enumerate(canon)}
+        v = np.zeros(len(canon))
+        for i in range(len(seq) - k + 1):
+            w = seq[i:i + k]
+            if all(c in COMP for c in w):
+                rc = "".join(COMP[c] for c in reversed(w))
+                v[idx[min(w, rc)]] += 1
+        blocks.append(v / v.sum() if v.sum() else v)
+    for k in range(6, 11):
+        canon = sorted({min("".join(p), "".join(RYC[c] for c in reversed(p)))
+                        for p in itertools.product("RY", repeat=k)})
+        idx = {c: i for i, c in enumerate(canon)}
+        v = np.zeros(len(canon))
+        for i in range(len(seq) - k + 1):
+            w = seq[i:i + k]
+            if all(c in COMP for c in w):
+                r = "".join(RY[c] for c in w)
+                rc = "".join(RYC[c] for c in reversed(r))
+                v[idx[min(r, rc)]] += 1
+        blocks.append(v / v.sum() if v.sum() else v)
+    return np.concatenate(blocks)
+
+
+def test_block_sizes():
+    assert BLOCK_SIZES == [2, 10, 32, 136, 512, 36, 64, 136, 256, 528]
+    assert sum(BLOCK_SIZES) == N_FEATURES == 1712
+
+
+def test_random_sequences_with_n_and_lowercase():
+    rng = np.random.default_rng(1)
+    seqs = []
+    for n in (0, 1, 3, 4, 5, 9, 10, 11, 57, 400, 2000):
+        s = "".join(rng.choice(list("ACGTacgtNnRy"), p=[.2, .2, .2, .2, .04, .04, .04, .04, .02, .01, .005, .005], size=n))
+        seqs.append(s)
+    seqs.append("NNNNNNNNNN")
+    got = kmer_features(seqs)
+    for s, row in zip(seqs, got):
+        np.testing.assert_allclose(row, _naive(s), rtol=1e-5, atol=1e-7)
+
+
+def test_real_sequence():
+    import pyrodigal
+    path = Path(pyrodigal.__file__).parent / "tests" / "data" / "SRR492066.fna.gz"
+    with gzip.open(path, "rt") as fh:
+        seq = "".join(line.strip() for line in fh if not line.startswith(">"))
+    pieces = [seq[i:i + 3000] for i in range(0, 30000, 3000)]
+    pieces[0] = pieces[0][:1000] + "NNNN" + pieces[0][1000:].lower()
+    got = kmer_features(pieces, threads=2)
+    for s, row in zip(pieces, got):
+        np.testing.assert_allclose(row, _naive(s), rtol=1e-5, atol=1e-7)

@@ -1,0 +1,218 @@
+"""Tests for genomeface_core.markers on real genomes."""
+from __future__ import annotations
+
+import doctest
+import gzip
+import pathlib
+import random
+
+import numpy as np
+import pyrodigal
+import pytest
+
+from genomeface_core import markers
+from genomeface_core.errors import InputError
+from genomeface_core.markers import MARKER_IDS, find_markers, read_markers_tsv, write_markers_tsv
+
+PYRODIGAL_DATA = pathlib.Path(pyrodigal.__file__).parent / "tests" / "data"
+CDIPH = PYRODIGAL_DATA / "GCF_001457455.1_NCTC11397_genomic.fna.gz"
+SHARED = pathlib.Path("/work/shared/genomes")
+# Blochmannia floridanus (705 kbp, one contig): all 40 markers, no duplicates.
+BLOCHMANNIA = SHARED / "pyani__GCF_000043285.1_ASM4328v1_genomic.fna.gz"
+
+
+def read_fasta_gz(path) -> list[str]:
+    seqs, cur = [], []
+    with gzip.open(path, "rt") as fh:
+        for line in fh:
+            if line.startswith(">"):
+                if cur:
+                    seqs.append("".join(cur))
+                cur = []
+            else:
+                cur.append(line.strip())
+    if cur:
+        seqs.append("".join(cur))
+    return seqs
+
+
+def present_and_dups(counts: np.ndarray) -> tuple[int, int]:
+    tot = counts.sum(axis=0).astype(int)
+    return int((tot > 0).sum()), int((tot[tot > 0] - 1).sum())
+
+
+@pytest.fixture(scope="module")
+def cdiph() -> str:
+    seqs = read_fasta_gz(CDIPH)
+    assert len(seqs) == 1
+    return seqs[0]
+
+
+@pytest.fixture(scope="module")
+def cdiph_pieces(cdiph) -> list[str]:
+    return [cdiph[i : i + 50_000] for i in range(0, len(cdiph), 50_000)]
+
+
+@pytest.fixture(scope="module")
+def cdiph_whole_counts(cdiph) -> np.ndarray:
+    return find_markers([cdiph], threads=2)
+
+
+def test_marker_ids():
+    assert len(MARKER_IDS) == 40
+    assert list(MARKER_IDS) == sorted(MARKER_IDS)
+    assert "COG0086" not in MARKER_IDS  # dropped by fetchMGs too
+    assert all(m.startswith("COG") for m in MARKER_IDS)
+    hmms = markers._load_hmms()
+    assert markers._load_hmms() is hmms  # cached
+    names = {h.name.decode() if isinstance(h.name, bytes) else h.name for h in hmms}
+    assert set(MARKER_IDS) < names
+    # calibrated allhits cutoffs, as fetchMGs sets them
+    by_name = {(h.name.decode() if isinstance(h.name, bytes) else h.name): h for h in hmms}
+    assert by_name["COG0085"].cutoffs.trusted == (1020.0, 1020.0)
+    assert by_name["COG0012"].cutoffs.trusted == (210.0, 210.0)
+
+
+def test_module_doctest():
+    result = doctest.testmod(markers, verbose=False)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_whole_genome(cdiph_whole_counts):
+    c = cdiph_whole_counts
+    assert c.shape == (1, 40) and c.dtype == np.uint16
+    present, dups = present_and_dups(c)
+    # measured: 40 present; COG0093 and COG0094 twice (a duplicated r-protein
+    # segment in this assembly) -> 2 duplicates
+    assert present >= 39
+    assert dups <= 3
+    assert c.sum() <= 43
+
+
+def test_pieces_match_whole(cdiph_pieces, cdiph_whole_counts):
+    c = find_markers(cdiph_pieces, threads=2)
+    assert c.shape == (len(cdiph_pieces), 40) and c.dtype == np.uint16
+    diff = c.sum(axis=0).astype(int) - cdiph_whole_counts[0].astype(int)
+    assert np.abs(diff).max() <= 2, dict(zip(MARKER_IDS, diff))
+    assert np.abs(diff).sum() <= 2, dict(zip(MARKER_IDS, diff))
+    # markers are spread over many pieces, not piled on one row
+    assert (c.sum(axis=1) > 0).sum() >= 10
+
+
+def test_contig_index_mapping_threads_and_batches(cdiph_pieces, monkeypatch):
+    sub = cdiph_pieces[:12]
+    ref = find_markers(sub, threads=1)
+    assert ref.sum() >= 5  # the r-protein operons of this genome sit early
+    monkeypatch.setattr(markers, "_BATCH_BP", 120_000)  # several hmmsearch batches
+    perm = list(range(len(sub)))
+    random.Random(1).shuffle(perm)
+    got = find_markers([sub[i].encode() for i in perm], threads=2)
+    np.testing.assert_array_equal(got, ref[perm])
+
+
+def test_short_empty_lowercase(cdiph):
+    seg = cdiph[:150_000]
+    c = find_markers(["", "ACGT", seg, seg.lower().encode(), "N" * 1000])
+    assert c.shape == (5, 40)
+    assert c[[0, 1, 4]].sum() == 0
+    np.testing.assert_array_equal(c[2], c[3])
+    assert find_markers([]).shape == (0, 40)
+
+
+def test_progress_bar(capsys):
+    find_markers(["ACGT" * 50, ""], progress=True)
+    assert "contig" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not BLOCHMANNIA.exists(), reason="shared genome not available")
+def test_blochmannia():
+    seqs = read_fasta_gz(BLOCHMANNIA)
+    c = find_markers(seqs, threads=2)
+    present, dups = present_and_dups(c)
+    assert present >= 38  # measured 40
+    assert dups <= 1  # measured 0
+
+
+# ---------------------------------------------------------------- TSV
+
+
+def _random_counts(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.poisson(0.15, size=(n, 40)).astype(np.uint16)
+    c[::3] = 0  # contigs without markers are not written
+    return c
+
+
+def test_tsv_roundtrip(tmp_path):
+    names = [f"contig_{i}" for i in range(30)]
+    counts = _random_counts(30)
+    p = tmp_path / "m.tsv"
+    write_markers_tsv(p, names, counts)
+    lines = p.read_text().splitlines()
+    assert lines[0] == "contig\tmarker"
+    assert len(lines) == 1 + int(counts.sum())
+    assert all(len(line.split("\t")) == 2 for line in lines)
+    np.testing.assert_array_equal(read_markers_tsv(p, names), counts)
+    assert read_markers_tsv(p, names).dtype == np.uint16
+
+
+def test_tsv_matches_by_name(tmp_path):
+    names = [f"k141_{i}" for i in range(25)]
+    counts = _random_counts(25, seed=3)
+    p = tmp_path / "m.tsv"
+    write_markers_tsv(p, names, counts)
+    perm = list(range(25))
+    random.Random(7).shuffle(perm)
+    shuffled = [names[i] for i in perm]
+    np.testing.assert_array_equal(read_markers_tsv(p, shuffled), counts[perm])
+    # more contigs than in the file -> zero rows
+    got = read_markers_tsv(p, names + ["extra"])
+    assert got.shape == (26, 40) and got[-1].sum() == 0
+
+
+def test_tsv_real_counts_roundtrip(tmp_path, cdiph_whole_counts):
+    p = tmp_path / "m.tsv"
+    write_markers_tsv(p, ["NZ_LN831026.1"], cdiph_whole_counts)
+    np.testing.assert_array_equal(read_markers_tsv(p, ["NZ_LN831026.1"]), cdiph_whole_counts)
+
+
+def test_tsv_header_optional(tmp_path):
+    p = tmp_path / "m.tsv"
+    p.write_text("a\tCOG0012\nb\tCOG0012\n\na\tCOG0012\r\n")
+    c = read_markers_tsv(p, ["b", "a"])
+    assert c[1, MARKER_IDS.index("COG0012")] == 2
+    assert c[0, MARKER_IDS.index("COG0012")] == 1
+    assert c.sum() == 3
+
+
+def test_tsv_unknown_contig(tmp_path):
+    p = tmp_path / "m.tsv"
+    p.write_text("contig\tmarker\na\tCOG0012\nshort_contig\tCOG0016\n")
+    with pytest.raises(InputError) as e:
+        read_markers_tsv(p, ["a"])
+    assert "short_contig" in str(e.value) and str(p) in str(e.value)
+    assert "\n" not in str(e.value)
+    c = read_markers_tsv(p, ["a"], allow_unknown=True)
+    assert c.sum() == 1 and c[0, MARKER_IDS.index("COG0012")] == 1
+
+
+def test_tsv_unknown_marker(tmp_path):
+    p = tmp_path / "m.tsv"
+    p.write_text("contig\tmarker\na\tCOG0086\n")
+    for allow in (False, True):
+        with pytest.raises(InputError, match="COG0086"):
+            read_markers_tsv(p, ["a"], allow_unknown=allow)
+
+
+def test_tsv_malformed_and_missing(tmp_path):
+    p = tmp_path / "m.tsv"
+    p.write_text("a COG0012\n")
+    with pytest.raises(InputError, match="line 1"):
+        read_markers_tsv(p, ["a"])
+    with pytest.raises(InputError):
+        read_markers_tsv(tmp_path / "nope.tsv", ["a"])
+
+
+def test_write_shape_check(tmp_path):
+    with pytest.raises(ValueError):
+        write_markers_tsv(tmp_path / "m.tsv", ["a", "b"], np.zeros((1, 40), np.uint16))
