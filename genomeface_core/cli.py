@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import __version__
@@ -68,8 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cap_threads(threads: int) -> None:
+    """Cap BLAS/OpenMP/Numba pools at --threads (HPC schedulers count cores).
+
+    Must run before NumPy/Numba are imported to take effect; an explicit
+    environment setting wins.
+    """
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None) and "numpy" not in sys.modules:
+        _cap_threads(args.threads)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
     try:

@@ -175,8 +175,10 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         else:
             counts = find_markers(seqs, threads=threads, progress=progress)
     with timer("knn"):
-        idx, dist = knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=knn, xp=xp,
-                              threads=threads, seed=seed)
+        from tqdm import tqdm
+        with tqdm(total=n, desc="kNN", unit="contig", disable=not progress, leave=False) as bar:
+            idx, dist = knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=knn, xp=xp,
+                                  threads=threads, seed=seed, progress=bar.update)
     with timer("mst"):
         u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
     with timer("dendrogram"):
