@@ -18,11 +18,31 @@ import numpy as np
 from ..features import tnf_columns
 
 
-def l2_normalise(a: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), float32."""
+def l2_normalise(a: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), float32.
+
+    ``inplace`` reuses ``a``'s memory when it already is float32.
+    """
     a = np.asarray(a, dtype=np.float32)
     n = np.linalg.norm(a, axis=1, keepdims=True)
-    return a / np.where(n > 0, n, 1.0)
+    n[n == 0] = 1.0
+    if inplace:
+        a /= n
+        return a
+    return a / n
+
+
+def column_stats(x: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and standard deviation, accumulated in float64 over row chunks."""
+    n = max(len(x), 1)
+    s = np.zeros(x.shape[1])
+    for i in range(0, len(x), chunk):
+        s += x[i:i + chunk].sum(axis=0, dtype=np.float64)
+    mean = s / n
+    ss = np.zeros(x.shape[1])
+    for i in range(0, len(x), chunk):
+        ss += ((x[i:i + chunk] - mean) ** 2).sum(axis=0)
+    return mean.astype(np.float32), np.sqrt(ss / n).astype(np.float32)
 
 
 def composition_raw(features: np.ndarray, kind: str = "kmer1712", dims: int | None = None) -> np.ndarray:
@@ -32,22 +52,23 @@ def composition_raw(features: np.ndarray, kind: str = "kmer1712", dims: int | No
     ``dims``: keep this many principal components, each scaled to unit variance
     (None: no PCA).
     """
-    x = np.asarray(features, dtype=np.float64)
     if kind == "tnf":
-        x = x[:, tnf_columns()]
-    elif kind != "kmer1712":
+        x = np.array(features[:, tnf_columns()], dtype=np.float32)
+    elif kind == "kmer1712":
+        x = np.array(features, dtype=np.float32)  # one float32 copy, then in place: 6.8 GB per 1M contigs
+    else:
         raise ValueError(f"unknown raw composition {kind!r}")
-    x = x - x.mean(axis=0)
-    sd = x.std(axis=0)
-    x /= np.where(sd > 1e-12, sd, 1.0)
+    mean, sd = column_stats(x)
+    x -= mean
+    x /= np.where(sd > 1e-12, sd, 1.0).astype(np.float32)
     if dims:
-        cov = x.T @ x / max(len(x) - 1, 1)
+        cov = (x.T @ x).astype(np.float64) / max(len(x) - 1, 1)
         w, v = np.linalg.eigh(cov)
         order = np.argsort(w)[::-1][:dims]
         # deterministic sign per component
         v = v[:, order] * np.sign(v[np.argmax(np.abs(v[:, order]), axis=0), np.arange(len(order))])
-        x = (x @ v) / np.sqrt(np.maximum(w[order], 1e-12))
-    return l2_normalise(x)
+        x = (x @ v.astype(np.float32)) / np.sqrt(np.maximum(w[order], 1e-12)).astype(np.float32)
+    return l2_normalise(x, inplace=True)
 
 
 def abundance_raw(depths: np.ndarray, kappa: float | None = None) -> np.ndarray:
