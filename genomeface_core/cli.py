@@ -103,9 +103,11 @@ def main(argv: list[str] | None = None) -> int:
             from .pipeline import embed
             e = embed(args.contigs, args.abundance, bams=args.bam, min_contig_length=args.min_contig_length,
                       composition=args.composition, abundance_weight=args.abundance_weight, threads=args.threads)
+            n = len(e.composition)
             np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
-                                abundance=e.abundance if e.abundance is not None else np.zeros((len(e.composition), 0)),
-                                abundance_weight=e.abundance_weight)
+                                abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
+                                depths=e.depths if e.depths is not None else np.zeros((n, 0), np.float32),
+                                samples=np.array(e.samples, dtype=str), abundance_weight=e.abundance_weight)
         elif args.command == "demo-data":
             from .demo import write_demo
             paths = write_demo(args.outdir, seed=args.seed)

@@ -257,3 +257,19 @@ def test_bad_files_raise(dataset, tmp_path):
     with pytest.raises(InputError) as err:
         read_bam_depths([garbage], names, lengths)
     assert err.value.path == str(garbage)
+
+
+def test_cli_embed_with_bams_uses_metabat_depths(dataset, tmp_path):
+    """`genomeface embed -b ...` reads the BAMs by name; depths equal MetaBAT's for kept contigs."""
+    from genomeface_core.cli import main
+
+    out = tmp_path / "emb.npz"
+    rc = main(["-q", "embed", "-i", str(dataset["tmp"] / "contigs.fna"), "-b", *map(str, dataset["bams"]),
+               "-o", str(out), "-m", "1500"])
+    assert rc == 0
+    z = np.load(out, allow_pickle=False)
+    ref = _metabat(dataset, "cli_depth.txt", [])
+    names = list(z["names"])
+    assert names == [n for n, ln in zip(dataset["names"], dataset["lengths"]) if ln >= 1500]
+    np.testing.assert_allclose(z["depths"], np.stack([ref[n] for n in names]), rtol=1e-4, atol=1e-6)
+    assert z["abundance"].shape == (len(names), 3) and z["depths"].shape == (len(names), 2)
