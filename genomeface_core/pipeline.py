@@ -163,7 +163,10 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         raise InputError(None, f"k must be >= 1, got {k}")
     if not 0.0 < min_purity <= 1.0:
         raise InputError(None, f"min_purity must be in (0, 1], got {min_purity}")
-    xp = get_xp(device)
+    try:
+        xp = get_xp(device)
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(None, str(exc)) from None
     timer = _Timer()
     e = embed(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
               abundance_weight=abundance_weight, threads=threads, timer=timer)

@@ -125,3 +125,13 @@ def test_nonempty_outdir_refused_then_force(tmp_path, capsys):
 def test_missing_file(tmp_path, capsys):
     missing = str(tmp_path / "nope.fna")
     _expect_error(tmp_path, capsys, missing, _write(tmp_path, "d.tsv", DEPTH), missing, ["not found"])
+
+
+def test_gpu_requested_without_gpu_is_one_line_error(tmp_path, capsys):
+    from genomeface_core.xp import gpu_available
+
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    fasta, depth = _write(tmp_path, "a.fna", GOOD), _write(tmp_path, "d.tsv", DEPTH)
+    rc, err, out = _run(tmp_path, capsys, fasta, depth, ["--device", "gpu"])
+    assert rc == 2 and "no usable CUDA GPU" in err and len(err.splitlines()) == 1 and not out.exists()
