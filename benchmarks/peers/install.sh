@@ -2,12 +2,13 @@
 # Install the peer binners, each in its own environment under benchmarks/work/ (gitignored).
 #   VAMB 5.0.4 (CPU torch 2.13.0), SemiBin2 (PyPI SemiBin 2.x), MetaBAT2 (Debian `metabat`).
 # Idempotent: an environment that already imports is left alone.  Usage:
-#   bash benchmarks/peers/install.sh [vamb] [semibin] [metabat]     (default: all)
+#   bash benchmarks/peers/install.sh [vamb] [semibin] [metabat] [plot]     (default: all)
+# plot: matplotlib for benchmarks/results/nc_vs_time.png, in its own venv (not a package dependency).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$HERE/work"; mkdir -p "$WORK"
 PY="${PYTHON:-python3}"
-want="${*:-metabat vamb semibin}"
+want="${*:-metabat vamb semibin plot}"
 status=0
 
 apt_install() {
@@ -43,6 +44,10 @@ semibin)
     "$PY" -m venv "$S" && "$S/bin/pip" install -q torch==2.13.0 && "$S/bin/pip" install -q "SemiBin>=2,<3"
   fi
   "$S/bin/SemiBin2" --version || { echo "semibin: FAILED"; status=1; } ;;
+plot)
+  P="$WORK/plot-env"
+  "$P/bin/python" -c "import matplotlib" 2>/dev/null || { "$PY" -m venv "$P" && "$P/bin/pip" install -q matplotlib; }
+  "$P/bin/python" -c "import matplotlib; print('matplotlib', matplotlib.__version__)" || { echo "plot: FAILED"; status=1; } ;;
 *) echo "unknown peer $tool" >&2; status=2 ;;
 esac; done
 exit $status
