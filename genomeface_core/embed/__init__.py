@@ -13,6 +13,9 @@ from typing import Callable
 
 import numpy as np
 
+import os
+
+from ..errors import InputError
 from .raw import abundance_raw, composition_raw
 
 
@@ -27,21 +30,41 @@ class Composition:
     description: str
 
 
-# (v1, v2) for the raw baselines: fitted by benchmarks/fit_mixing.py on mocks
-# from ../shared/genomes (golden-section search of held-out AUROC, then curve_fit).
+def _linear(features: np.ndarray) -> np.ndarray:
+    from .linear import composition_linear
+    return composition_linear(features)
+
+
+# (v1, v2) per embedding: fitted by benchmarks/fit_mixing.py on mocks from
+# ../shared/genomes (golden-section search of held-out AUROC per sample count,
+# then curve_fit of c2(n) = 1/(v2 + v1/n)); see embed/weights/MODEL_CARD.md.
 COMPOSITIONS: dict[str, Composition] = {
     "kmer1712": Composition("kmer1712", lambda f: composition_raw(f, "kmer1712", dims=None),
                             0.35, 0.05, "z-scored 1712 k-mer frequencies, L2-normalised"),
     "tnf": Composition("tnf", lambda f: composition_raw(f, "tnf", dims=None),
                        0.35, 0.05, "z-scored tetranucleotide (136) frequencies, L2-normalised"),
+    "linear": Composition("linear", _linear, 0.35, 0.05,
+                          "learned linear metric (shrinkage LDA on z-scored 1712 k-mer frequencies), L2-normalised"),
 }
 
 
-def get_composition(name: str) -> Composition:
-    try:
-        return COMPOSITIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown composition embedding {name!r}; choose from {', '.join(COMPOSITIONS)}") from None
+def get_composition(name: str | os.PathLike) -> Composition:
+    """A registered embedding by name, or a trained model (``.npz`` file or folder with ``model.npz``).
+
+    A model file carries its own mixing constants (v1, v2).  A bad model file
+    is an :class:`~genomeface_core.errors.InputError` naming it.
+    """
+    key = os.fspath(name)
+    if key in COMPOSITIONS:
+        return COMPOSITIONS[key]
+    if os.path.exists(key) or key.endswith(".npz") or os.sep in key:
+        from .linear import get_model
+
+        model = get_model(key)  # raises InputError naming the file
+        return Composition(key, model.embed, model.v1, model.v2,
+                           f"linear metric from {model.path} ({model.dims} dims)")
+    raise InputError(None, f"unknown composition embedding {key!r}; choose from {', '.join(COMPOSITIONS)} "
+                           "or give the path of a trained model")
 
 
 def abundance(depths: np.ndarray) -> np.ndarray:

@@ -1,0 +1,88 @@
+"""``genomeface train-composition``: wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from .sampler import LengthDistribution
+    from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
+
+    ld = LengthDistribution()
+    p = subparsers.add_parser(
+        "train-composition", help="train a composition metric on a folder of genomes",
+        description="Train a composition embedding on random windows of reference genomes. "
+                    "Use the result with --composition MODEL_DIR.")
+    p.add_argument("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz), one genome per file")
+    p.add_argument("--labels", metavar="TSV", help="genome<TAB>class (strains of one species share a class), "
+                   "or a catalog with file and label columns; default: one class per genome")
+    p.add_argument("--kind", choices=["linear"], default="linear", help="model kind (default: linear = shrinkage LDA)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="output folder (model.npz) or .npz file")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--windows-per-genome", type=int, default=DEFAULT_PER_GENOME, help=f"(default {DEFAULT_PER_GENOME})")
+    p.add_argument("--min-window", type=int, default=ld.min_len, help=f"shortest window, bp (default {ld.min_len})")
+    p.add_argument("--max-window", type=int, default=ld.max_len, help=f"longest window, bp (default {ld.max_len})")
+    p.add_argument("--median-window", type=float, default=ld.median, help=f"median of the log-normal part, bp (default {ld.median:g})")
+    p.add_argument("--dims", type=int, default=DEFAULT_DIMS, help=f"embedding dimensions, at most classes-1 (default {DEFAULT_DIMS})")
+    p.add_argument("--shrinkage", default=str(DEFAULT_SHRINKAGE),
+                   help=f"within-class covariance shrinkage in [0, 1] or 'ledoit-wolf' (default {DEFAULT_SHRINKAGE})")
+    p.add_argument("--mixing", metavar="V1,V2", help="mixing constants stored with the model (default: the shipped linear metric's)")
+    p.add_argument("-t", "--threads", type=int, default=1, help="threads for k-mer counting (default 1)")
+    return p
+
+
+def run(args) -> int:
+    from ..errors import InputError
+    from .sampler import LengthDistribution
+    from .train import train_linear
+
+    if args.shrinkage != "ledoit-wolf":
+        try:
+            shr: float | str = float(args.shrinkage)
+        except ValueError:
+            raise InputError(None, f"--shrinkage must be a number in [0, 1] or 'ledoit-wolf', got {args.shrinkage!r}") from None
+        if not 0.0 <= shr <= 1.0:
+            raise InputError(None, f"--shrinkage must be in [0, 1], got {shr}")
+    else:
+        shr = "ledoit-wolf"
+    v1 = v2 = None
+    if args.mixing:
+        try:
+            v1, v2 = (float(x) for x in args.mixing.split(","))
+        except ValueError:
+            raise InputError(None, f"--mixing must be V1,V2, got {args.mixing!r}") from None
+    if args.windows_per_genome < 2 or args.dims < 1:
+        raise InputError(None, "--windows-per-genome must be >= 2 and --dims >= 1")
+    try:
+        lengths = LengthDistribution(min_len=args.min_window, max_len=args.max_window,
+                                     median=args.median_window, sigma=LengthDistribution.sigma)
+    except ValueError as e:
+        raise InputError(None, str(e)) from None
+    path = train_linear(args.genomes, args.output, labels=args.labels, seed=args.seed,
+                        per_genome=args.windows_per_genome, lengths=lengths, dims=args.dims, shrinkage=shr,
+                        v1=v1, v2=v2, threads=args.threads)
+    print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (``python -m genomeface_core.train.cli ...``) until wired into the main CLI."""
+    import logging
+    import sys
+
+    from ..errors import InputError
+
+    parser = argparse.ArgumentParser(prog="genomeface")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    try:
+        return run(args)
+    except InputError as e:
+        print(f"genomeface: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Leave-genus-out evaluation helpers: catalog, groups, folds, pair AUROC.
+
+* **group** (never split across folds): the catalog genus, else the label;
+  groups in ``MERGE_GROUPS`` are joined (Methanobacteriaceae MAGs are
+  Methanobacterium relatives), so strain groups stay in one fold.
+* **species** (LDA class, and the "same genome" unit of pair scores): the
+  label when it names one species (a binomial other than "<genus> sp", or a
+  named species cluster), else the genome file.  Pairs of windows from two
+  different genomes of one species are neither positives nor negatives.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import rankdata
+
+MERGE_GROUPS = {"Methanobacteriaceae": "Methanobacterium"}
+UNSPECIFIC = ("unlabelled", "unlabeled", "archaeon", "bacterium", "endosymbiont")
+
+
+@dataclass(frozen=True)
+class Genome:
+    file: str
+    name: str
+    label: str
+    genus: str
+    group: str
+    species: str
+    total_bp: int
+
+
+def species_key(name: str, label: str) -> str:
+    lab = label.strip()
+    low = lab.lower()
+    if "species-cluster" in low or "same species" in low:
+        return lab
+    words = lab.split()
+    if (len(words) == 2 and words[0][:1].isupper() and words[1].islower()
+            and words[1] not in ("sp", "sp.") and not any(u in low for u in UNSPECIFIC)):
+        return lab
+    return name
+
+
+def read_catalog(directory: str | os.PathLike, catalog: str | os.PathLike | None = None) -> list[Genome]:
+    """Genomes listed in ``catalog.tsv`` (columns file, label, genus, total_bp, ...)."""
+    from .sampler import genome_name
+
+    d = os.fspath(directory)
+    cat = os.fspath(catalog) if catalog else os.path.join(d, "catalog.tsv")
+    rows = [ln.rstrip("\n").split("\t") for ln in open(cat) if ln.strip()]
+    head = rows[0]
+    out = []
+    for r in rows[1:]:
+        rec = dict(zip(head, r))
+        f = rec["file"]
+        name = genome_name(f)
+        label = rec.get("label", "") or name
+        genus = rec.get("genus", "") or ""
+        group = MERGE_GROUPS.get(genus, genus) if genus else label
+        out.append(Genome(os.path.join(d, f), name, label, genus, group, species_key(name, label),
+                          int(rec.get("total_bp", 0) or 0)))
+    return out
+
+
+def make_folds(genomes: list[Genome], k: int = 5) -> list[list[Genome]]:
+    """Groups assigned largest first to the fold with fewest genomes (deterministic)."""
+    groups: dict[str, list[Genome]] = {}
+    for g in genomes:
+        groups.setdefault(g.group, []).append(g)
+    folds: list[list[Genome]] = [[] for _ in range(k)]
+    for name in sorted(groups, key=lambda s: (-len(groups[s]), s)):
+        j = min(range(k), key=lambda i: (len(folds[i]), i))
+        folds[j].extend(groups[name])
+    return folds
+
+
+def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """P(score of a positive > score of a negative), ties counted half."""
+    pos, neg = np.asarray(pos, np.float64).ravel(), np.asarray(neg, np.float64).ravel()
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    r = rankdata(np.concatenate([pos, neg]))
+    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def pair_masks(genome_idx: np.ndarray, species_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Upper-triangle masks of positive (same genome) and negative (different species) pairs."""
+    g = np.asarray(genome_idx)
+    s = np.asarray(species_idx)
+    iu = np.triu(np.ones((len(g), len(g)), dtype=bool), 1)
+    pos = iu & (g[:, None] == g[None, :])
+    neg = iu & (s[:, None] != s[None, :])
+    return pos, neg
+
+
+def embedding_auroc(emb: np.ndarray, genome_idx: np.ndarray, species_idx: np.ndarray) -> float:
+    """AUROC of cosine similarity for same-genome vs different-species window pairs."""
+    sim = emb @ emb.T
+    pos, neg = pair_masks(genome_idx, species_idx)
+    return auroc(sim[pos], sim[neg])

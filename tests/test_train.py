@@ -1,0 +1,84 @@
+"""train-composition end to end on 3 small real genomes, sampler determinism, LDA sanity."""
+import numpy as np
+import pytest
+
+from conftest import GENOMES, pick_genomes
+
+
+def _small_genomes(tmp_path, n=3):
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    d = tmp_path / "genomes"
+    d.mkdir()
+    rows = pick_genomes(n, min_bp=800_000, max_bp=2_000_000)
+    for r in rows:  # symlinks: nothing copied
+        (d / r["file"]).symlink_to(GENOMES / r["file"])
+    return d, rows
+
+
+def test_sampler_is_seeded_and_lengths_in_range():
+    from genomeface_core.train.sampler import LengthDistribution, sample_windows
+
+    g = {"a": [b"ACGT" * 5000, b"GGCA" * 3000], "b": [b"ATTA" * 8000]}
+    ld = LengthDistribution()
+    s1, i1 = sample_windows(g, 20, np.random.default_rng(3), ld)
+    s2, i2 = sample_windows(g, 20, np.random.default_rng(3), ld)
+    assert s1 == s2 and (i1 == i2).all() and np.bincount(i1).tolist() == [20, 20]
+    ln = np.array([len(s) for s in s1])
+    assert ln.min() >= 1500 and ln.max() <= 10_000
+    L = ld.draw(np.random.default_rng(0), 20000)
+    assert 0.6 < np.mean(L < 5000) < 0.9  # weighted toward short contigs
+
+
+def test_lda_recovers_discriminant_direction():
+    from genomeface_core.train.linear import fit_lda
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 200)
+    X = rng.normal(size=(800, 1712)) * 0.01
+    X[:, 5] += y * 0.05  # class signal on one column only
+    m = fit_lda(X, y, dims=3, shrinkage=0.1)
+    assert m["W"].shape == (1712, 3)
+    assert np.argmax(np.abs(m["W"][:, 0])) == 5
+
+
+def test_train_command_end_to_end(tmp_path):
+    from genomeface_core.embed import get_composition
+    from genomeface_core.embed.raw import composition_raw
+    from genomeface_core.train.cli import main
+    from genomeface_core.train.evaluation import embedding_auroc
+    from genomeface_core.train.sampler import fixed_windows, list_genomes, load_genomes
+
+    d, rows = _small_genomes(tmp_path)
+    out = tmp_path / "model"
+    rc = main(["train-composition", "--genomes", str(d), "--kind", "linear", "-o", str(out), "--seed", "1",
+               "--windows-per-genome", "150", "--mixing", "1.5,0.2", "-t", "2"])
+    assert rc == 0 and (out / "model.npz").exists()
+    comp = get_composition(str(out))
+    assert (comp.v1, comp.v2) == (1.5, 0.2)
+    G = load_genomes(list_genomes(d))
+    X, gi = fixed_windows(G, 30, 3000, seed=5, threads=2)
+    x = comp.embed(X)
+    assert x.shape == (len(X), 2)  # 3 classes -> 2 LDA dims
+    assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)
+    # in-sample sanity: the trained metric separates its own genomes
+    assert embedding_auroc(x, gi, gi) > 0.9
+    # same seed -> identical model
+    out2 = tmp_path / "model2.npz"
+    assert main(["train-composition", "--genomes", str(d), "-o", str(out2), "--seed", "1",
+                 "--windows-per-genome", "150", "--mixing", "1.5,0.2"]) == 0
+    assert np.array_equal(np.load(out / "model.npz")["W"], np.load(out2)["W"])
+
+
+def test_train_bad_inputs(tmp_path, capsys):
+    from genomeface_core.train.cli import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train-composition", "--genomes", str(empty), "-o", str(tmp_path / "m")]) == 2
+    assert str(empty) in capsys.readouterr().err
+    d, rows = _small_genomes(tmp_path, 2)
+    lab = tmp_path / "labels.tsv"
+    lab.write_text("".join(f"{r['file']}\tsame\n" for r in rows))
+    assert main(["train-composition", "--genomes", str(d), "--labels", str(lab), "-o", str(tmp_path / "m")]) == 2
+    assert "at least 2 classes" in capsys.readouterr().err
