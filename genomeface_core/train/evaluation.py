@@ -100,3 +100,25 @@ def embedding_auroc(emb: np.ndarray, genome_idx: np.ndarray, species_idx: np.nda
     sim = emb @ emb.T
     pos, neg = pair_masks(genome_idx, species_idx)
     return auroc(sim[pos], sim[neg])
+
+
+def fold_model(train: list[Genome], genomes: dict, path: str, *, seed: int = 0, threads: int | None = None,
+               **fit_kw) -> str:
+    """Train (or reuse, if ``path`` exists) a linear model on the ``train`` genomes
+    with the shipped defaults; classes are species keys.  Returns the model file."""
+    from ..embed.linear import save_linear
+    from .linear import fit_lda
+    from .sampler import sample_features
+    from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
+
+    if os.path.exists(path):
+        return path
+    sub = {g.name: genomes[g.name] for g in train}
+    X, gi, _ = sample_features(sub, fit_kw.pop("per_genome", DEFAULT_PER_GENOME), seed=seed, threads=threads)
+    spec = {g.name: g.species for g in train}
+    names = list(sub)
+    y = np.array([spec[names[i]] for i in gi])
+    m = fit_lda(X, y, dims=fit_kw.pop("dims", DEFAULT_DIMS), shrinkage=fit_kw.pop("shrinkage", DEFAULT_SHRINKAGE), **fit_kw)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return save_linear(path, m["mean"], m["std"], m["W"], 1.0, 1.0,
+                       dict(kind="linear", genomes=names, note="leave-genus-out fold model"))

@@ -1,0 +1,83 @@
+"""Leave-genus-out AUROC of composition embeddings on real genome windows.
+
+Genomes of ../shared/genomes are split into 5 folds by group (catalog genus,
+else label; strain groups never split).  For each fold, the linear metric is
+trained on the other folds (same sampler and defaults as
+``genomeface train-composition``); windows of exactly 1.5, 3 and 10 kb are
+drawn from the held-out genomes (40 per genome), and we score cosine
+similarity of same-genome pairs against pairs from different species (pairs of
+two strains of one species are left out).  Raw TNF and raw 1712 are
+z-scored over the held-out windows (as over a dataset).
+
+    .venv/bin/python benchmarks/embeddings_auroc.py [--genomes DIR] [--work benchmarks/work]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from genomeface_core.embed.linear import load_linear  # noqa: E402
+from genomeface_core.embed.raw import composition_raw  # noqa: E402
+from genomeface_core.train.evaluation import embedding_auroc, fold_model, make_folds, read_catalog  # noqa: E402
+from genomeface_core.train.sampler import fixed_windows, load_genomes  # noqa: E402
+
+LENGTHS = (1500, 3000, 10000)
+KINDS = ("tnf", "kmer1712", "linear")
+
+
+def main(argv=None) -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--genomes", default=os.path.join(here, "..", "..", "shared", "genomes"))
+    ap.add_argument("--work", default=os.path.join(here, "work"), help="cache of fold models")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--per-genome", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    cat = read_catalog(a.genomes)
+    G = load_genomes([g.file for g in cat])
+    names = list(G)
+    spec = {g.name: g.species for g in cat}
+    sp = {s: i for i, s in enumerate(sorted(set(spec.values())))}
+    gspec = np.array([sp[spec[n]] for n in names])
+    test = {L: fixed_windows(G, a.per_genome, L, seed=1000 + L, threads=a.threads) for L in LENGTHS}
+    folds = make_folds(cat, a.folds)
+    res = {(k, L): [] for k in KINDS for L in LENGTHS}
+    for fi, fold in enumerate(folds):
+        held = {g.name for g in fold}
+        train = [g for g in cat if g.name not in held]
+        path = fold_model(train, G, os.path.join(a.work, f"fold{fi}_of{a.folds}_seed{a.seed}.npz"),
+                          seed=a.seed, threads=a.threads)
+        model = load_linear(path)
+        tg = np.array([n in held for n in names])
+        for L, (X, gi) in test.items():
+            m = tg[gi]
+            Xf, gf = X[m], gi[m]
+            for k in KINDS:
+                e = model.embed(Xf) if k == "linear" else composition_raw(Xf, k)
+                res[(k, L)].append(embedding_auroc(e, gf, gspec[gf]))
+        groups = sorted({g.group for g in fold}, key=lambda s: -sum(g.group == s for g in fold))
+        print(f"fold {fi}: {len(fold)} genomes ({', '.join(groups[:3])}{', ...' if len(groups) > 3 else ''})  "
+              + "  ".join(f"{k}@{L // 1000 if L % 1000 == 0 else L / 1000}kb={res[(k, L)][-1]:.3f}"
+                          for L in LENGTHS for k in KINDS), file=sys.stderr, flush=True)
+    print(f"\nLeave-genus-out AUROC (same genome vs different species window pairs), {a.folds} folds, "
+          f"{len(cat)} genomes; mean over folds (min-max)\n")
+    print("| embedding | " + " | ".join(f"{L / 1000:g} kb" for L in LENGTHS) + " |")
+    print("|---|" + "---|" * len(LENGTHS))
+    for k in KINDS:
+        cells = [f"{np.mean(res[(k, L)]):.3f} ({min(res[(k, L)]):.3f}-{max(res[(k, L)]):.3f})" for L in LENGTHS]
+        print(f"| {k} | " + " | ".join(cells) + " |")
+    print(f"\n({time.time() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
