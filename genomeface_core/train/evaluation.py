@@ -122,3 +122,42 @@ def fold_model(train: list[Genome], genomes: dict, path: str, *, seed: int = 0, 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     return save_linear(path, m["mean"], m["std"], m["W"], 1.0, 1.0,
                        dict(kind="linear", genomes=names, note="leave-genus-out fold model"))
+
+
+def mock_genomes(fold: list[Genome], max_genomes: int = 15) -> list[Genome]:
+    """Up to ``max_genomes`` of a fold, round-robin over its groups (deterministic)."""
+    by: dict[str, list[Genome]] = {}
+    for g in sorted(fold, key=lambda g: g.name):
+        by.setdefault(g.group, []).append(g)
+    out: list[Genome] = []
+    while len(out) < max_genomes and any(by.values()):
+        for grp in sorted(by):
+            if by[grp] and len(out) < max_genomes:
+                out.append(by[grp].pop(0))
+    return out
+
+
+def sample_pairs(genome_idx: np.ndarray, species_idx: np.ndarray, rng: np.random.Generator,
+                 n_pos: int = 40_000, n_neg: int = 160_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random contig pairs: (i, j, is_positive); positives share a genome, negatives differ in species."""
+    g = np.asarray(genome_idx)
+    s = np.asarray(species_idx)
+    n = len(g)
+    order = np.argsort(g, kind="stable")
+    starts = np.searchsorted(g[order], np.unique(g))
+    sizes = np.diff(np.append(starts, n))
+    ok = sizes >= 2
+    # positives: a genome with prob. proportional to its contig count, then two distinct members
+    p = np.where(ok, sizes, 0).astype(np.float64)
+    gg = rng.choice(len(sizes), size=n_pos, p=p / p.sum())
+    a = rng.integers(0, sizes[gg])
+    b = (a + 1 + rng.integers(0, np.maximum(sizes[gg] - 1, 1))) % sizes[gg]
+    pi, pj = order[starts[gg] + a], order[starts[gg] + b]
+    ni = rng.integers(0, n, 3 * n_neg)
+    nj = rng.integers(0, n, 3 * n_neg)
+    keep = s[ni] != s[nj]
+    ni, nj = ni[keep][:n_neg], nj[keep][:n_neg]
+    i = np.concatenate([pi, ni])
+    j = np.concatenate([pj, nj])
+    lab = np.concatenate([np.ones(len(pi), bool), np.zeros(len(ni), bool)])
+    return i, j, lab
