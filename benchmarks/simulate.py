@@ -9,7 +9,8 @@ Writes to -o DIR:
   truth.tsv            contig, genome, length
   abundances.tsv       genome depth (x) per sample (0 = absent)
   depth.tsv            contigname TSV (genomeface -a, VAMB --abundance_tsv)
-  depth.metabat.txt    jgi_summarize_bam_contig_depths format (MetaBAT2 -a)
+  depth.metabat.txt    jgi_summarize_bam_contig_depths format (MetaBAT2 -a); fast mode: variance
+                       column = depth + dispersion * depth^2 (negative binomial)
   meta.json            dataset, parameters, sizes, timings (and the BAM depth cross-check)
   reads mode only:     bams/S<j>.bam(.bai) sorted, indexed (for SemiBin2 and anyone else)
 
@@ -173,7 +174,12 @@ def main(argv=None) -> int:
             "contig_len_quantiles": {q: int(np.quantile(lengths, q)) for q in (0.1, 0.5, 0.9, 0.99)},
             "contigs_ge_100kb": int(sum(ln >= 100_000 for ln in lengths))}
     if args.mode == "fast":
-        write_metabat_depth(out / "depth.metabat.txt", mock.names, lengths, mock.samples, mock.depths)
+        # MetaBAT's -var column is the per-base depth variance within a contig; a Poisson value
+        # (= depth) would understate the over-dispersion the model puts between a genome's
+        # contigs and make MetaBAT split genomes, so use the negative-binomial variance.
+        disp = float(cfg.get("dispersion", 0.15))
+        d = mock.depths.astype(np.float64)
+        write_metabat_depth(out / "depth.metabat.txt", mock.names, lengths, mock.samples, d, d + disp * d * d)
     else:
         meta["reads"] = reads_mode(mock, genomes, cfg, out, args.threads, cfg["seed"])
     meta["simulate_s"] = round(time.perf_counter() - t0, 1)
