@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo-data", help="write the bundled example (contigs, depths, truth)")
     d.add_argument("outdir")
     d.add_argument("--seed", type=int, default=1)
+
+    from .train.cli import add_parser as add_train_parser
+    add_train_parser(sub)
     return parser
 
 
@@ -80,9 +83,13 @@ def _cap_threads(threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # --threads is read before the full parser is built: building it may import NumPy
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-t", "--threads", type=int)
+    known, _ = pre.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if known.threads and known.threads > 0 and "numpy" not in sys.modules:
+        _cap_threads(known.threads)
     args = build_parser().parse_args(argv)
-    if getattr(args, "threads", None) and "numpy" not in sys.modules:
-        _cap_threads(args.threads)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
     try:
@@ -108,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                                 abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
                                 depths=e.depths if e.depths is not None else np.zeros((n, 0), np.float32),
                                 samples=np.array(e.samples, dtype=str), abundance_weight=e.abundance_weight)
+        elif args.command == "train-composition":
+            from .train.cli import run as run_train
+            return run_train(args)
         elif args.command == "demo-data":
             from .demo import write_demo
             paths = write_demo(args.outdir, seed=args.seed)
