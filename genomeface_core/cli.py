@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exact blocked kNN, or approximate (faiss) + exact re-rank; auto: by size")
     b.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu", help="array device (default cpu)")
     b.add_argument("--min-purity", type=float, default=0.85, help="reward purity threshold (default 0.85)")
+    b.add_argument("--rescue-vote", type=float, default=0.5, metavar="FRACTION",
+                   help="an unbinned contig joins the bin holding more than this fraction of its k "
+                        "neighbours if the bin's marker purity stays >= --min-purity; 1 disables "
+                        "(default 0.5: a strict majority)")
     b.add_argument("--prefix", default="bin", help="bin name prefix (default 'bin')")
     b.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic per seed)")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                           markers=args.markers, composition=args.composition,
                           abundance_weight=args.abundance_weight, k=args.neighbours, knn=args.knn,
                           device=args.device, threads=args.threads, seed=args.seed, min_purity=args.min_purity,
-                          prefix=args.prefix, force=args.force,
+                          rescue_vote=args.rescue_vote, prefix=args.prefix, force=args.force,
                           progress=sys.stderr.isatty() if args.progress is None else args.progress)
             if not args.quiet:
                 print(f"{len(res.bins)} bins written to {args.outdir}", file=sys.stderr)

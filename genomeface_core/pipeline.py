@@ -123,7 +123,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | None = None, composition: str = "kmer1712", abundance_weight: float | None = None,
         k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
-        min_purity: float = 0.85, prefix: str = "bin", force: bool = False, progress: bool = False) -> BinResult:
+        min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
+        progress: bool = False) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
     Parameters
@@ -142,13 +143,19 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     k: neighbours per contig in the kNN graph.  knn: ``auto|exact|approx``.
     device: ``cpu|gpu|auto`` for distance/kNN arrays.  threads: worker threads.
     seed: recorded; every stage is deterministic for a given input.
-    min_purity: purity threshold of the reward.  prefix: bin name prefix.
+    min_purity: purity threshold of the reward.
+    rescue_vote: an unbinned contig joins the bin holding more than this
+        fraction of its k neighbours (0.5: a strict majority) if the bin's
+        marker purity stays >= min_purity (see :mod:`genomeface_core.rescue`);
+        1 disables.
+    prefix: bin name prefix.
     """
     from .dendrogram import single_linkage
     from .knn import knn_graph
     from .markers import MARKER_IDS, find_markers, read_markers_tsv, write_markers_tsv
     from .mst import spanning_tree
     from .output import UNBINNED, check_outdir, write_result
+    from .rescue import rescue_unbinned
     from .selection import quality, select_bins
     from .xp import get_xp
 
@@ -156,13 +163,15 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
                   min_bin_size=min_bin_size, markers=None if markers is None else os.fspath(markers),
                   composition=composition, abundance_weight=abundance_weight, k=k, knn=knn, device=device,
-                  threads=threads, seed=seed, min_purity=min_purity, prefix=prefix)
+                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, prefix=prefix)
     if outdir is not None:
         check_outdir(outdir, force)
     if k < 1:
         raise InputError(None, f"k must be >= 1, got {k}")
     if not 0.0 < min_purity <= 1.0:
         raise InputError(None, f"min_purity must be in (0, 1], got {min_purity}")
+    if not 0.0 <= rescue_vote <= 1.0:
+        raise InputError(None, f"rescue_vote must be in [0, 1], got {rescue_vote}")
     try:
         xp = get_xp(device)
     except (RuntimeError, ValueError) as exc:
@@ -188,6 +197,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         children, _ = single_linkage(n, u, v, d)
     with timer("select"):
         labels, total_reward = select_bins(children, counts, min_purity)
+    with timer("rescue"):
+        labels, n_rescued = rescue_unbinned(idx, labels, counts, min_vote=rescue_vote, min_purity=min_purity)
 
     lengths = e.contigs.lengths
     clusters: dict[int, np.ndarray] = {}
@@ -216,6 +227,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     run_info = dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
                     parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=n,
                     samples=e.samples, abundance_weight_used=e.abundance_weight, total_reward=total_reward,
+                    n_rescued=n_rescued,
                     n_bins=len(bins), markers=list(MARKER_IDS), timings=timer.timings, versions=_versions())
     result = BinResult(names, assignment, bins, table, timer.timings, run_info)
     if outdir is not None:

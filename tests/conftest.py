@@ -39,3 +39,14 @@ def mock8(tmp_path_factory):
     mock = make_mock(genomes, n_samples=3, seed=0)
     paths = write_mock(mock, tmp_path_factory.mktemp("mock8"))
     return mock, paths
+
+
+@pytest.fixture(scope="session")
+def mock8_markers(mock8, tmp_path_factory):
+    """Marker table of the mock8 contigs (gene calling once per session)."""
+    from genomeface_core.markers import find_markers, write_markers_tsv
+
+    mock, _ = mock8
+    path = tmp_path_factory.mktemp("markers") / "markers.tsv"
+    write_markers_tsv(path, mock.names, find_markers(mock.seqs, threads=2))
+    return str(path)
