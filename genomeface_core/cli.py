@@ -30,7 +30,9 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     cov.add_argument("-b", "--bam", nargs="+", metavar="BAM", help="sorted, indexed BAM files, one per sample")
     p.add_argument("-m", "--min-contig-length", type=int, default=1500, metavar="BP",
                    help="ignore contigs shorter than this (default 1500)")
-    p.add_argument("--composition", default="kmer1712", help="composition embedding: kmer1712 (default) or tnf")
+    p.add_argument("--composition", default="linear", metavar="NAME|PATH",
+                   help="composition embedding: linear (default, shipped learned metric), tnf, kmer1712, "
+                        "or a model trained with 'genomeface train-composition'")
     p.add_argument("--abundance-weight", type=float, default=None,
                    help="override the fitted weight c2(n) of the squared abundance angle")
     p.add_argument("-t", "--threads", type=_positive_int, default=1, help="worker threads (default 1)")

@@ -89,7 +89,7 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 
 def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
-          min_contig_length: int = 1500, composition: str = "kmer1712", abundance_weight: float | None = None,
+          min_contig_length: int = 1500, composition: str = "linear", abundance_weight: float | None = None,
           threads: int = 1, timer: _Timer | None = None) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph)."""
     from . import embed as emb
@@ -121,7 +121,7 @@ def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence
 
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
-        markers: PathLike | None = None, composition: str = "kmer1712", abundance_weight: float | None = None,
+        markers: PathLike | None = None, composition: str = "linear", abundance_weight: float | None = None,
         k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
         min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
         progress: bool = False) -> BinResult:
@@ -138,7 +138,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     min_contig_length: bp; shorter contigs are ignored.
     min_bin_size: bp; smaller clusters are reported as unbinned.
     markers: precomputed ``contig<TAB>marker`` TSV (skips gene calling).
-    composition: composition embedding (``kmer1712``, ``tnf``).
+    composition: composition embedding: ``linear`` (the shipped learned
+        metric), ``tnf``, ``kmer1712``, or a path to a trained model.
     abundance_weight: override the fitted c2(n) weight of the abundance angle.
     k: neighbours per contig in the kNN graph.  knn: ``auto|exact|approx``.
     device: ``cpu|gpu|auto`` for distance/kNN arrays.  threads: worker threads.
