@@ -124,6 +124,33 @@ def _count_run_ry(codes, start, end, raw10, tails):
             tails[k - 6, x] += 1
 
 
+@nb.njit(cache=True, nogil=True)
+def _emit_blocks(raw_top, tails, k_top, k_min, bits, row, mapcat, moff, boff):
+    """Frequencies of blocks k_top..k_min into ``row``: the k_top block is counted
+    directly, each shorter block by summing prefixes of the next longer one plus
+    its one tail k-mer per run (``tails[k - k_min]``).  ``bits`` per base: 2 (ACGT) or 1 (RY)."""
+    cur = raw_top.copy()
+    alpha = 1 << bits
+    for k in range(k_top, k_min - 1, -1):
+        b = k - 1  # block index: k=1..5 -> 0..4, RY k=6..10 -> 5..9
+        size = 1 << (bits * k)
+        if k < k_top:
+            nxt = np.zeros(size, np.int64)
+            for x in range(size):
+                s = tails[k - k_min, x]
+                for a in range(alpha):
+                    s += cur[alpha * x + a]
+                nxt[x] = s
+            cur = nxt
+        tot = 0
+        for x in range(size):
+            tot += cur[x]
+        if tot > 0:
+            inv = 1.0 / tot
+            for x in range(size):
+                row[boff[b] + mapcat[moff[b] + x]] += cur[x] * inv
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _kernel(codes, offsets, mapcat, moff, boff, out):
     n = offsets.shape[0] - 1
@@ -145,39 +172,8 @@ def _kernel(codes, offsets, mapcat, moff, boff, out):
                 _count_run_ry(codes, i, j, raw10, try_)
             i = j
         row = out[c]
-        # nucleotide blocks: k=5 direct, shorter by prefix marginalisation + tails
-        cur = raw5.copy()
-        for k in range(5, 0, -1):
-            b = k - 1
-            size = 1 << (2 * k)
-            if k < 5:
-                nxt = np.zeros(size, np.int64)
-                for x in range(size):
-                    nxt[x] = cur[4 * x] + cur[4 * x + 1] + cur[4 * x + 2] + cur[4 * x + 3] + tnt[k - 1, x]
-                cur = nxt
-            tot = 0
-            for x in range(size):
-                tot += cur[x]
-            if tot > 0:
-                inv = 1.0 / tot
-                for x in range(size):
-                    row[boff[b] + mapcat[moff[b] + x]] += cur[x] * inv
-        cur = raw10.copy()
-        for k in range(10, 5, -1):
-            b = k - 1
-            size = 1 << k
-            if k < 10:
-                nxt = np.zeros(size, np.int64)
-                for x in range(size):
-                    nxt[x] = cur[2 * x] + cur[2 * x + 1] + try_[k - 6, x]
-                cur = nxt
-            tot = 0
-            for x in range(size):
-                tot += cur[x]
-            if tot > 0:
-                inv = 1.0 / tot
-                for x in range(size):
-                    row[boff[b] + mapcat[moff[b] + x]] += cur[x] * inv
+        _emit_blocks(raw5, tnt, 5, 1, 2, row, mapcat, moff, boff)
+        _emit_blocks(raw10, try_, 10, 6, 1, row, mapcat, moff, boff)
 
 
 def encode(seqs: Sequence[bytes | str]) -> tuple[np.ndarray, np.ndarray]:
