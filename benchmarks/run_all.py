@@ -36,6 +36,7 @@ RESULTS = HERE / "results"
 PY = sys.executable
 GENOMEFACE = ROOT / ".venv" / "bin" / "genomeface"
 VAMB = WORK / "vamb-env" / "bin" / "vamb"
+VAMB_EPOCHS: int | None = None  # None: VAMB's default (300); set by --vamb-epochs
 SEMIBIN = WORK / "semibin-env" / "bin" / "SemiBin2"
 MODES = {"diverse": "fast", "strains": "fast", "single": "reads"}
 MIN_LEN = 1500
@@ -138,7 +139,8 @@ def binner_commands(name: str, data: Path, out: Path, threads: int, n_samples: i
         if not VAMB.exists():
             return "not installed"
         return ([str(VAMB), "bin", "default", "--outdir", str(out), "--fasta", str(contigs), "--abundance_tsv",
-                 str(depth), "-m", str(MIN_LEN), "-p", str(threads), "--seed", "1"],
+                 str(depth), "-m", str(MIN_LEN), "-p", str(threads), "--seed", "1"]
+                + (["-e", str(VAMB_EPOCHS)] if VAMB_EPOCHS else []),
                 out / "vae_clusters_unsplit.tsv", "vamb")
     if name == "semibin2":
         if not SEMIBIN.exists():
@@ -167,7 +169,11 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per binner run")
     ap.add_argument("--resimulate", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep earlier results of binners not run now")
+    ap.add_argument("--vamb-epochs", type=int, default=None,
+                    help="VAMB training epochs (its hidden -e option; default: VAMB's 300)")
     args = ap.parse_args(argv)
+    global VAMB_EPOCHS
+    VAMB_EPOCHS = args.vamb_epochs
     RESULTS.mkdir(parents=True, exist_ok=True)
     for ds in args.datasets:
         mode = MODES.get(ds, "fast")
@@ -226,6 +232,8 @@ def plot() -> None:
     pts = []
     for f in sorted(RESULTS.glob("*.json")):
         d = json.loads(f.read_text())
+        if not isinstance(d, dict) or "binners" not in d:  # e.g. scaling.json
+            continue
         for b, r in d["binners"].items():
             if "nc" in r:
                 pts.append((d["dataset"], b, r["wall_s"], r["nc"]))
