@@ -140,7 +140,9 @@ def binner_commands(name: str, data: Path, out: Path, threads: int, n_samples: i
             return "not installed"
         return ([str(VAMB), "bin", "default", "--outdir", str(out), "--fasta", str(contigs), "--abundance_tsv",
                  str(depth), "-m", str(MIN_LEN), "-p", str(threads), "--seed", "1"]
-                + (["-e", str(VAMB_EPOCHS)] if VAMB_EPOCHS else []),
+                # VAMB's batch-size doubling steps (default 25 75 150 225) must lie below the epoch count
+                + (["-e", str(VAMB_EPOCHS), "-q", *[str(s) for s in (25, 75, 150, 225) if s < VAMB_EPOCHS]]
+                   if VAMB_EPOCHS else []),
                 out / "vae_clusters_unsplit.tsv", "vamb")
     if name == "semibin2":
         if not SEMIBIN.exists():

@@ -31,7 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-STAGES = ("read", "features", "embed", "markers", "knn", "mst", "dendrogram", "select")
+STAGES = ("read", "features", "embed", "markers", "knn", "mst", "dendrogram", "select", "rescue")
 
 
 def make_synthetic(n: int, outdir: str, seed: int = 0, samples: int = 3) -> dict:
