@@ -79,11 +79,14 @@ def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: 
     c = int(min(max(candidates, k + 1), n))
     z = np.ascontiguousarray(np.concatenate([x, np.sqrt(w) * y], axis=1) if y is not None and w > 0 else x,
                              dtype=np.float32)
-    faiss.omp_set_num_threads(max(1, threads))
     index = faiss.IndexHNSWFlat(z.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = 80
     index.hnsw.efSearch = max(2 * c, 64)
+    # parallel HNSW insertion makes the graph depend on thread timing: build on one
+    # thread so the same input gives the same neighbours; search is parallel and exact
+    faiss.omp_set_num_threads(1)
     index.add(z)
+    faiss.omp_set_num_threads(max(1, threads))
     _, cand = index.search(z, c)
     cand = np.where(cand < 0, np.arange(n)[:, None], cand)
     X = xp.asarray(x, dtype=xp.float32)

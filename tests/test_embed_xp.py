@@ -70,3 +70,15 @@ def test_gpu_knn_matches_cpu():
     ci, cd = knn_exact(x, y, 0.5, 8)
     gi, gd = knn_exact(x, y, 0.5, 8, xp=cupy)
     np.testing.assert_allclose(cd, gd, rtol=1e-4, atol=1e-5)
+
+
+def test_approx_knn_is_deterministic():
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3000, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.abs(rng.normal(size=(3000, 3))).astype(np.float32)
+    y /= np.linalg.norm(y, axis=1, keepdims=True)
+    a1, d1 = knn_approx(x, y, 0.5, 8, threads=2)
+    a2, d2 = knn_approx(x, y, 0.5, 8, threads=2)
+    assert np.array_equal(a1, a2) and np.array_equal(d1, d2)
