@@ -8,3 +8,6 @@ GENOMEFACE_SYSTEM_TOOLS=0 bash scripts/setup.sh
 .venv/bin/genomeface bin -i demo_out/input/contigs.fna.gz -a demo_out/input/depth.tsv \
   -o demo_out/result --force --threads 2
 column -t demo_out/result/bins.tsv
+# score against the known truth of the mock (bp-weighted recall/precision, as in benchmarks/)
+.venv/bin/python benchmarks/evaluate.py --truth demo_out/input/truth.tsv --bins demo_out/result/clusters.tsv \
+  --format genomeface | head -3
