@@ -90,8 +90,11 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance_weight: float | None = None,
-          threads: int = 1, timer: _Timer | None = None) -> Embedded:
-    """Read, filter and embed contigs (the stages before the kNN graph)."""
+          threads: int = 1, timer: _Timer | None = None, chunk: int = 200_000) -> Embedded:
+    """Read, filter and embed contigs (the stages before the kNN graph).
+
+    ``chunk``: contigs per feature/embedding batch for per-contig (trained) embeddings.
+    """
     from . import embed as emb
     from .distance import abundance_weight as c2
     from .features import kmer_features
@@ -105,10 +108,27 @@ def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence
             raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
         kept = allc.subset(keep)
         depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads)
-    with timer("features"):
-        feats = kmer_features(kept.seqs, threads=threads)
-    with timer("embed"):
-        x = comp.embed(feats)
+    if comp.per_contig:
+        # features -> embedding in chunks: the (n, 1712) matrix never exists whole
+        # (6.8 GB per million contigs); timings split as features / embed
+        t_feat = t_emb = 0.0
+        parts = []
+        for s in range(0, len(kept.seqs), chunk):
+            t0 = time.perf_counter()
+            f = kmer_features(kept.seqs[s:s + chunk], threads=threads)
+            t1 = time.perf_counter()
+            parts.append(comp.embed(f))
+            t_feat, t_emb = t_feat + t1 - t0, t_emb + time.perf_counter() - t1
+        x = np.concatenate(parts)
+        timer.timings["features"], timer.timings["embed"] = round(t_feat, 3), round(t_emb, 3)
+        log.info("features + composition embedding done in %.2f s", t_feat + t_emb)
+    else:
+        with timer("features"):
+            feats = kmer_features(kept.seqs, threads=threads)
+        with timer("embed"):
+            x = comp.embed(feats)
+            del feats
+    with timer("abundance"):
         y = emb.abundance(depths) if depths is not None else None
         if y is None:
             w = 0.0

@@ -28,6 +28,10 @@ class Composition:
     v1: float
     v2: float
     description: str
+    # True when a contig's vector depends only on its own features (a trained
+    # model), so the pipeline may compute features and embed in chunks; raw
+    # baselines standardise over the whole dataset and need all rows at once.
+    per_contig: bool = False
 
 
 def _linear(features: np.ndarray) -> np.ndarray:
@@ -49,7 +53,8 @@ COMPOSITIONS: dict[str, Composition] = {
     "tnf": Composition("tnf", lambda f: composition_raw(f, "tnf", dims=None),
                        0.02274, 0.0004968, "z-scored tetranucleotide (136) frequencies, L2-normalised"),
     "linear": Composition("linear", _linear, 0.1740, 1e-6,
-                          "learned linear metric (shrinkage LDA on z-scored 1712 k-mer frequencies), L2-normalised"),
+                          "learned linear metric (shrinkage LDA on z-scored 1712 k-mer frequencies), L2-normalised",
+                          per_contig=True),
 }
 
 
@@ -67,7 +72,7 @@ def get_composition(name: str | os.PathLike) -> Composition:
 
         model = get_model(key)  # raises InputError naming the file
         return Composition(key, model.embed, model.v1, model.v2,
-                           f"linear metric from {model.path} ({model.dims} dims)")
+                           f"linear metric from {model.path} ({model.dims} dims)", per_contig=True)
     raise InputError(None, f"unknown composition embedding {key!r}; choose from {', '.join(COMPOSITIONS)} "
                            "or give the path of a trained model")
 
