@@ -189,6 +189,13 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         check_outdir(outdir, force)
     if k < 1:
         raise InputError(None, f"k must be >= 1, got {k}")
+    if knn not in ("auto", "exact", "approx"):
+        raise InputError(None, f"knn must be auto, exact or approx, got {knn!r}")
+    if min_contig_length < 1 or min_bin_size < 0:
+        raise InputError(None, f"min_contig_length must be >= 1 and min_bin_size >= 0, "
+                               f"got {min_contig_length} and {min_bin_size}")
+    if abundance_weight is not None and abundance_weight < 0:
+        raise InputError(None, f"abundance_weight must be >= 0, got {abundance_weight}")
     if not 0.0 < min_purity <= 1.0:
         raise InputError(None, f"min_purity must be in (0, 1], got {min_purity}")
     if not 0.0 <= rescue_vote <= 1.0:

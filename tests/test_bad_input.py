@@ -135,3 +135,16 @@ def test_gpu_requested_without_gpu_is_one_line_error(tmp_path, capsys):
     fasta, depth = _write(tmp_path, "a.fna", GOOD), _write(tmp_path, "d.tsv", DEPTH)
     rc, err, out = _run(tmp_path, capsys, fasta, depth, ["--device", "gpu"])
     assert rc == 2 and "no usable CUDA GPU" in err and len(err.splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--min-purity", "0"], ["min_purity"]),
+    (["--rescue-vote", "1.5"], ["rescue_vote"]),
+    (["--abundance-weight", "-1"], ["abundance_weight"]),
+    (["-m", "0"], ["min_contig_length"]),
+])
+def test_bad_parameters_one_line(tmp_path, capsys, extra, words):
+    fasta, depth = _write(tmp_path, "a.fna", GOOD), _write(tmp_path, "d.tsv", DEPTH)
+    rc, err, out = _run(tmp_path, capsys, fasta, depth, extra)
+    assert rc == 2 and len(err.splitlines()) == 1 and not out.exists(), err
+    assert all(w in err for w in words), err
