@@ -12,7 +12,7 @@ import gzip
 import os
 import zlib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -44,15 +44,69 @@ class Contigs:
         return Contigs([self.names[i] for i in idx], [self.seqs[i] for i in idx])
 
 
-def _read_bytes(path: str) -> bytes:
+def _open(path: str):
+    """Binary stream of a plain or gzipped file."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb", buffering=1 << 20)
+
+
+def _records(fh, path: str) -> Iterator[tuple[bytes, bytes]]:
+    """(header without '>', sequence with line breaks and blanks removed) per record, streamed."""
+    header = None
+    chunks: list[bytes] = []
+    for line in fh:
+        if line.startswith(b">"):
+            if header is not None:
+                yield header, b"".join(chunks)
+            header, chunks = line[1:], []
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        if header is None:
+            raise InputError(path, "not FASTA: text before the first '>' header")
+        if b" " in line or b"\t" in line:
+            line = line.replace(b" ", b"").replace(b"\t", b"")
+        chunks.append(line)
+    if header is not None:
+        yield header, b"".join(chunks)
+
+
+def read_fasta(path: str | os.PathLike) -> Contigs:
+    """Read and validate a (gzipped) nucleotide FASTA file, streaming (memory ~ the sequences).
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.fna")
+    >>> _ = open(p, "w").write(">c1 desc\\nACGT\\nacgn\\n>c2\\nGGCC\\n")
+    >>> c = read_fasta(p); c.names, c.seqs
+    (['c1', 'c2'], [b'ACGTacgn', b'GGCC'])
+    """
+    path = os.fspath(path)
+    names: list[str] = []
+    seqs: list[bytes] = []
+    seen: set[str] = set()
     try:
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if magic == b"\x1f\x8b":
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        with open(path, "rb") as fh:
-            return fh.read()
+        with _open(path) as fh:
+            for header, seq in _records(fh, path):
+                words = header.split()
+                if not words:
+                    raise InputError(path, f"empty header after record {len(names)}")
+                name = words[0].decode("utf-8", "replace")
+                if not seq:
+                    raise InputError(path, f"contig '{name}' has an empty sequence")
+                arr = np.frombuffer(seq, dtype=np.uint8)
+                bad = ~_ALLOWED[arr]
+                if bad.any():
+                    ch = chr(arr[np.argmax(bad)])
+                    raise InputError(path, f"contig '{name}' has invalid character {ch!r}")
+                if not _ACGT[arr].any():
+                    raise InputError(path, f"contig '{name}' has no A/C/G/T bases (N-only)")
+                if name in seen:
+                    raise InputError(path, f"duplicate contig name '{name}'")
+                seen.add(name)
+                names.append(name)
+                seqs.append(seq)
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
     except IsADirectoryError:
@@ -63,48 +117,8 @@ def _read_bytes(path: str) -> bytes:
         raise InputError(path, "truncated gzip file (unexpected end of stream)") from None
     except (gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(path, f"corrupt gzip file ({exc})") from None
-
-
-def read_fasta(path: str | os.PathLike) -> Contigs:
-    """Read and validate a (gzipped) nucleotide FASTA file.
-
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "x.fna")
-    >>> _ = open(p, "w").write(">c1 desc\\nACGT\\nacgn\\n>c2\\nGGCC\\n")
-    >>> c = read_fasta(p); c.names, c.seqs
-    (['c1', 'c2'], [b'ACGTacgn', b'GGCC'])
-    """
-    path = os.fspath(path)
-    data = _read_bytes(path)
-    if not data.strip():
+    if not names:
         raise InputError(path, "empty file, expected FASTA")
-    data = data.replace(b"\r", b"")
-    if not data.lstrip().startswith(b">"):
-        raise InputError(path, "not FASTA: text before the first '>' header")
-    names: list[str] = []
-    seqs: list[bytes] = []
-    seen: set[str] = set()
-    for rec in data.lstrip()[1:].split(b"\n>"):
-        header, _, body = rec.partition(b"\n")
-        words = header.split()
-        if not words:
-            raise InputError(path, f"empty header after record {len(names)}")
-        name = words[0].decode("utf-8", "replace")
-        seq = body.replace(b"\n", b"").replace(b" ", b"").replace(b"\t", b"")
-        if not seq:
-            raise InputError(path, f"contig '{name}' has an empty sequence")
-        arr = np.frombuffer(seq, dtype=np.uint8)
-        bad = ~_ALLOWED[arr]
-        if bad.any():
-            ch = chr(arr[np.argmax(bad)])
-            raise InputError(path, f"contig '{name}' has invalid character {ch!r}")
-        if not _ACGT[arr].any():
-            raise InputError(path, f"contig '{name}' has no A/C/G/T bases (N-only)")
-        if name in seen:
-            raise InputError(path, f"duplicate contig name '{name}'")
-        seen.add(name)
-        names.append(name)
-        seqs.append(seq)
     return Contigs(names, seqs)
 
 
