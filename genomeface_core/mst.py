@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from .distance import pair_distance
+from .knn import _block_rows
 from .xp import to_numpy
 
 # SciPy's sparse graphs treat an explicit 0 as "no edge"; identical contigs get this instead.
@@ -34,12 +35,14 @@ def _tree_edges(g: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t.row.astype(np.int64), t.col.astype(np.int64), t.data.astype(np.float32)
 
 
-def bridge_edges(x, y, w: float, labels: np.ndarray, *, xp=np, block: int = 1024):
+def bridge_edges(x, y, w: float, labels: np.ndarray, *, xp=np, block: int | None = None):
     """Nearest cross-component edge of every component except the largest.
 
-    Returns (u, v, d) arrays, one edge per bridged component.
+    Returns (u, v, d) arrays, one edge per bridged component.  ``block`` rows
+    are compared with all n contigs at a time (default: bounded to ~250 MB).
     """
     n = len(labels)
+    block = block or _block_rows(n)
     sizes = np.bincount(labels)
     big = int(np.argmax(sizes))
     rows = np.flatnonzero(labels != big)
