@@ -24,7 +24,8 @@ from .distance import pair_distance
 from .xp import to_numpy
 
 
-def _block_rows(n: int, budget_bytes: float = 2.5e8) -> int:
+def block_rows(n: int, budget_bytes: float = 2.5e8) -> int:
+    """Rows per block so a few (rows, n) float32 intermediates fit in ``budget_bytes``."""
     # a (block, n) float32 matrix per intermediate, ~4 alive at once
     return int(max(16, min(4096, budget_bytes / (16.0 * max(n, 1)))))
 
@@ -41,7 +42,7 @@ def knn_exact(x, y, w: float, k: int, *, xp=np, threads: int = 1, progress=None)
     Y = None if y is None else xp.asarray(y, dtype=xp.float32)
     idx = np.empty((n, k), dtype=np.int64)
     dist = np.empty((n, k), dtype=np.float32)
-    step = _block_rows(n)
+    step = block_rows(n)
 
     def work(s: int) -> int:
         e = min(n, s + step)

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
 from .distance import pair_distance
-from .knn import _block_rows
+from .knn import block_rows
 from .xp import to_numpy
 
 # SciPy's sparse graphs treat an explicit 0 as "no edge"; identical contigs get this instead.
@@ -42,7 +42,7 @@ def bridge_edges(x, y, w: float, labels: np.ndarray, *, xp=np, block: int | None
     are compared with all n contigs at a time (default: bounded to ~250 MB).
     """
     n = len(labels)
-    block = block or _block_rows(n)
+    block = block or block_rows(n)
     sizes = np.bincount(labels)
     big = int(np.argmax(sizes))
     rows = np.flatnonzero(labels != big)
