@@ -230,9 +230,10 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
 
     lengths = e.contigs.lengths
     clusters: dict[int, np.ndarray] = {}
-    for c in np.unique(labels[labels >= 0]):
-        members = np.flatnonzero(labels == c)
-        if lengths[members].sum() >= min_bin_size:
+    by_label = np.argsort(labels, kind="stable")  # members of each cluster, in input order
+    ids, starts = np.unique(labels[by_label], return_index=True)
+    for c, members in zip(ids, np.split(by_label, starts[1:])):
+        if c >= 0 and lengths[members].sum() >= min_bin_size:
             clusters[int(c)] = members
     # name bins by decreasing size (ties: first contig) so names are stable
     order = sorted(clusters, key=lambda c: (-int(lengths[clusters[c]].sum()), int(clusters[c][0])))
