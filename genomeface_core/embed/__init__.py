@@ -59,7 +59,8 @@ COMPOSITIONS: dict[str, Composition] = {
 
 
 def get_composition(name: str | os.PathLike) -> Composition:
-    """A registered embedding by name, or a trained model (``.npz`` file or folder with ``model.npz``).
+    """A registered embedding by name, or a trained model: a linear metric (``.npz`` file or folder
+    with ``model.npz``) or a composition network (``.keras`` file or folder with ``model.keras``).
 
     A model file carries its own mixing constants (v1, v2).  A bad model file
     is an :class:`~genomeface_core.errors.InputError` naming it.
@@ -67,6 +68,14 @@ def get_composition(name: str | os.PathLike) -> Composition:
     key = os.fspath(name)
     if key in COMPOSITIONS:
         return COMPOSITIONS[key]
+    from .network import is_network_path
+
+    if is_network_path(key):  # .keras file or folder with model.keras (needs the nn extra)
+        from .network import get_network
+
+        net = get_network(key)  # raises InputError naming the file
+        return Composition(key, net.embed, net.v1, net.v2,
+                           f"composition network from {net.path} ({net.dims} dims)", per_contig=True)
     if os.path.exists(key) or key.endswith(".npz") or os.sep in key:
         from .linear import get_model
 

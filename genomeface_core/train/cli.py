@@ -6,6 +6,7 @@ import argparse
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .sampler import LengthDistribution
+    from .network import DEFAULT_BATCH, DEFAULT_NET_DIMS, DEFAULT_STEPS, DEFAULT_WIDTHS
     from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     ld = LengthDistribution()
@@ -16,17 +17,25 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz), one genome per file")
     p.add_argument("--labels", metavar="TSV", help="genome<TAB>class (strains of one species share a class), "
                    "or a catalog with file and label columns; default: one class per genome")
-    p.add_argument("--kind", choices=["linear"], default="linear", help="model kind (default: linear = shrinkage LDA)")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="output folder (model.npz) or .npz file")
+    p.add_argument("--kind", choices=["linear", "network"], default="linear",
+                   help="model kind (default: linear = shrinkage LDA; network = CurricularFace-trained "
+                        "Keras network, needs the nn extra)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
+                   help="output folder (model.npz, or model.keras + model.json) or .npz / .keras file")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--windows-per-genome", type=int, default=DEFAULT_PER_GENOME, help=f"(default {DEFAULT_PER_GENOME})")
     p.add_argument("--min-window", type=int, default=ld.min_len, help=f"shortest window, bp (default {ld.min_len})")
     p.add_argument("--max-window", type=int, default=ld.max_len, help=f"longest window, bp (default {ld.max_len})")
     p.add_argument("--median-window", type=float, default=ld.median, help=f"median of the log-normal part, bp (default {ld.median:g})")
-    p.add_argument("--dims", type=int, default=DEFAULT_DIMS, help=f"embedding dimensions, at most classes-1 (default {DEFAULT_DIMS})")
+    p.add_argument("--dims", type=int, default=None,
+                   help=f"embedding dimensions (linear: at most classes-1, default {DEFAULT_DIMS}; network: default {DEFAULT_NET_DIMS})")
     p.add_argument("--shrinkage", default=str(DEFAULT_SHRINKAGE),
                    help=f"within-class covariance shrinkage in [0, 1] or 'ledoit-wolf' (default {DEFAULT_SHRINKAGE})")
     p.add_argument("--mixing", metavar="V1,V2", help="mixing constants stored with the model (default: the shipped linear metric's)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"network: training steps (default {DEFAULT_STEPS})")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help=f"network: windows per step (default {DEFAULT_BATCH})")
+    p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), metavar="W1,W2",
+                   help=f"network: hidden layer widths (default {','.join(map(str, DEFAULT_WIDTHS))})")
     p.add_argument("-t", "--threads", type=int, default=1, help="threads for k-mer counting (default 1)")
     return p
 
@@ -34,8 +43,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from ..errors import InputError
     from .sampler import LengthDistribution
-    from .train import train_linear
+    from .train import DEFAULT_DIMS, train_linear
 
+    network = getattr(args, "kind", "linear") == "network"
+    if args.dims is None:
+        from .network import DEFAULT_NET_DIMS
+        args.dims = DEFAULT_NET_DIMS if network else DEFAULT_DIMS
     if args.shrinkage != "ledoit-wolf":
         try:
             shr: float | str = float(args.shrinkage)
@@ -58,6 +71,22 @@ def run(args) -> int:
                                      median=args.median_window, sigma=LengthDistribution.sigma)
     except ValueError as e:
         raise InputError(None, str(e)) from None
+    if network:
+        from .network import train_network
+
+        try:
+            widths = tuple(int(w) for w in args.widths.split(","))
+        except ValueError:
+            raise InputError(None, f"--widths must be W1,W2, got {args.widths!r}") from None
+        if len(widths) != 2 or min(widths) < 1:
+            raise InputError(None, f"--widths must be two positive integers W1,W2, got {args.widths!r}")
+        if args.steps < 1 or args.batch_size < 2:
+            raise InputError(None, "--steps must be >= 1 and --batch-size >= 2")
+        path = train_network(args.genomes, args.output, labels=args.labels, seed=args.seed, steps=args.steps,
+                             batch=args.batch_size, widths=widths, dims=args.dims, lengths=lengths,
+                             v1=v1, v2=v2, threads=args.threads)
+        print(path)
+        return 0
     path = train_linear(args.genomes, args.output, labels=args.labels, seed=args.seed,
                         per_genome=args.windows_per_genome, lengths=lengths, dims=args.dims, shrinkage=shr,
                         v1=v1, v2=v2, threads=args.threads)

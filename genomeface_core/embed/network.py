@@ -1,0 +1,168 @@
+"""Composition network (Keras 3, optional ``nn`` extra): ``--composition PATH`` with a ``.keras`` model.
+
+A model is a ``.keras`` file (the embedding network only, no training head),
+loaded with ``keras.saving.load_model(safe_mode=True, compile=False)``: no
+pickle, no Lambda layers; the only custom layer is :class:`L2Normalize`,
+registered as ``genomeface>L2Normalize``.  Next to it, a JSON file
+(``DIR/model.json`` for ``DIR/model.keras``, else ``NAME.json`` for
+``NAME.keras``) holds the mixing constants ``v1, v2`` and training metadata;
+without it the shipped linear metric's constants are used.
+
+Keras / TensorFlow are imported inside functions only.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..errors import InputError
+from ..features import N_FEATURES
+
+MODEL_FILE = "model.keras"
+META_FILE = "model.json"
+DEFAULT_V1, DEFAULT_V2 = 0.1740, 1e-6  # shipped linear metric's (embed.COMPOSITIONS["linear"])
+
+
+@lru_cache(maxsize=1)
+def custom_layers() -> dict:
+    """Define and register the custom Keras layers (once); name -> class."""
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="genomeface", name="L2Normalize")
+    class L2Normalize(keras.layers.Layer):
+        """Rows scaled to unit L2 norm (``epsilon`` guards zero rows)."""
+
+        def __init__(self, epsilon: float = 1e-12, **kw):
+            super().__init__(**kw)
+            self.epsilon = float(epsilon)
+
+        def call(self, x):
+            return x / ops.maximum(ops.norm(x, axis=-1, keepdims=True), self.epsilon)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "epsilon": self.epsilon}
+
+    return {"L2Normalize": L2Normalize}
+
+
+def is_network_path(path: str | os.PathLike) -> bool:
+    p = os.fspath(path)
+    return p.endswith(".keras") or (os.path.isdir(p) and os.path.isfile(os.path.join(p, MODEL_FILE)))
+
+
+def resolve(path: str | os.PathLike) -> tuple[str, str]:
+    """(model file, metadata JSON file) of a ``.keras`` file or a folder holding ``model.keras``."""
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        return os.path.join(p, MODEL_FILE), os.path.join(p, META_FILE)
+    d, base = os.path.split(p)
+    meta = os.path.join(d, META_FILE) if base == MODEL_FILE else p[: -len(".keras")] + ".json"
+    return p, meta
+
+
+@dataclass
+class NetworkModel:
+    model: object
+    v1: float
+    v2: float
+    meta: dict = field(default_factory=dict)
+    path: str | None = None
+
+    @property
+    def dims(self) -> int:
+        return int(self.model.outputs[0].shape[-1])
+
+    def embed(self, features: np.ndarray, batch: int = 8192) -> np.ndarray:
+        """(n, 1712) k-mer features -> (n, d) float32 unit vectors."""
+        f = np.asarray(features, dtype=np.float32)
+        if f.ndim != 2 or f.shape[1] != N_FEATURES:
+            raise ValueError(f"network embedding needs (n, {N_FEATURES}) features, got {f.shape}")
+        out = np.empty((len(f), self.dims), dtype=np.float32)
+        for s in range(0, len(f), batch):
+            out[s:s + batch] = np.asarray(self.model(f[s:s + batch], training=False), dtype=np.float32)
+        # renormalise in float32 (the model ends in L2Normalize; this removes rounding drift)
+        n = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, np.maximum(n, 1e-12), out=out)
+        return out
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0][:200] if s else type(e).__name__
+
+
+def load_network(path: str | os.PathLike) -> NetworkModel:
+    """Load and validate; any problem is an :class:`InputError` naming the file."""
+    p, mp = resolve(path)
+    if not os.path.isfile(p):
+        raise InputError(p, "composition network not found (expected a .keras file or a directory with model.keras)")
+    try:
+        import keras
+    except ImportError:
+        raise InputError(p, "loading a .keras composition network needs TensorFlow: pip install 'genomeface[nn]'") from None
+    custom_layers()
+    try:
+        model = keras.saving.load_model(p, safe_mode=True, compile=False)
+    except Exception as e:  # noqa: BLE001 -- keras raises many types for bad files
+        raise InputError(p, f"not a loadable Keras model: {_first_line(e)}") from None
+    try:
+        ins, outs = model.inputs, model.outputs
+        ok = (len(ins) == 1 and len(outs) == 1 and tuple(ins[0].shape)[1:] == (N_FEATURES,)
+              and len(outs[0].shape) == 2 and (outs[0].shape[-1] or 0) >= 1)
+    except Exception:  # noqa: BLE001 -- e.g. a subclassed model without symbolic inputs
+        ok = False
+    if not ok:
+        raise InputError(p, f"incompatible composition network: need one input (n, {N_FEATURES}) and one output (n, d)")
+    v1, v2, meta = DEFAULT_V1, DEFAULT_V2, {}
+    if os.path.isfile(mp):
+        try:
+            with open(mp) as fh:
+                j = json.load(fh)
+            v1, v2 = float(j.get("v1", v1)), float(j.get("v2", v2))
+            meta = j.get("meta", {}) if isinstance(j.get("meta", {}), dict) else {}
+        except (OSError, ValueError, TypeError, AttributeError) as e:
+            raise InputError(mp, f"unreadable network metadata (JSON with v1, v2): {_first_line(e)}") from None
+        if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
+            raise InputError(mp, f"mixing constants must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
+    return NetworkModel(model, v1, v2, meta, p)
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, mtime: float) -> NetworkModel:
+    return load_network(path)
+
+
+def get_network(path: str | os.PathLike) -> NetworkModel:
+    """Load (cached per path and modification time)."""
+    p, _ = resolve(path)
+    try:
+        mt = os.path.getmtime(p)
+    except OSError:
+        return load_network(p)  # raises InputError
+    return _cached(os.path.abspath(p), mt)
+
+
+def save_network(model, path: str | os.PathLike, v1: float, v2: float, meta: dict | None = None) -> str:
+    """Write ``model`` (path: ``.keras`` file, or directory -> ``DIR/model.keras``) and its JSON; returns the model file."""
+    p = os.fspath(path)
+    if not p.endswith(".keras"):
+        os.makedirs(p, exist_ok=True)
+        p = os.path.join(p, MODEL_FILE)
+    elif os.path.dirname(p):
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+    tmp = p[: -len(".keras")] + ".tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, p)
+    _, mp = resolve(p)
+    with open(mp, "w") as fh:
+        json.dump({"format": "genomeface-network", "version": 1, "v1": float(v1), "v2": float(v2),
+                   "meta": meta or {}}, fh, indent=1, sort_keys=True)
+    return p

@@ -1,0 +1,140 @@
+"""Composition network (nn extra): CurricularFace by hand, model shape/normalisation, safe-mode
+save/load round trip, bad model files, and train-composition --kind network feeding bin()."""
+import math
+import os
+
+import numpy as np
+import pytest
+
+from conftest import GENOMES, pick_genomes
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = pytest.importorskip("keras")
+pytest.importorskip("tensorflow")
+
+
+def test_curricular_logits_hand_computed():
+    from genomeface_core.train.losses import curricular_logits
+
+    m, s, t = 0.5, 2.0, 0.5
+    cos = np.array([[0.8, 0.7, 0.1],      # target 0.8: theta + m < pi -> cos(theta + m)
+                    [0.2, -0.95, -0.99]], np.float32)  # target -0.95: theta + m > pi -> fallback
+    onehot = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
+    got = np.asarray(curricular_logits(cos, onehot, t, s=s, m=m))
+    tm0 = math.cos(math.acos(0.8) + m)              # 0.41441
+    assert abs(tm0 - 0.414407) < 1e-5
+    fb1 = -0.95 - math.sin(math.pi - m) * m         # -1.18971
+    tm1 = math.cos(math.acos(-0.95) + m)            # -0.98339: margined target for the hard-example test
+    want = s * np.array([[tm0, 0.7 * (t + 0.7), 0.1],                 # 0.7 > tm0: hard; 0.1 not
+                         [0.2 * (t + 0.2), fb1, -0.99]])              # 0.2 > tm1: hard; -0.99 < tm1: easy
+    assert -0.99 < tm1 < 0.2
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_curricular_face_layer_running_t():
+    from genomeface_core.train.losses import curricular_face_layer
+
+    layer = curricular_face_layer()(3, scale=1.0, margin=0.5)
+    emb = np.array([[0.8, 0.6, 0.0], [0.0, 0.8, 0.6]], np.float32) * 3.0  # not unit: layer normalises
+    y = np.array([0, 2], np.int32)
+    layer.build([(None, 3), (None,)])
+    layer.kernel.assign(np.eye(3, dtype=np.float32) * 5.0)  # class weights e1, e2, e3 (normalised too)
+    # cosines: row 0 [0.8, 0.6, 0], target 0.8; row 1 [0, 0.8, 0.6], target 0.6 -> mean 0.7
+    out = np.asarray(layer([emb, y], training=True))
+    t = 0.99 * 0.0 + 0.01 * 0.7
+    assert abs(float(keras.ops.convert_to_numpy(layer.t)) - t) < 1e-7
+    tm0, tm1 = math.cos(math.acos(0.8) + 0.5), math.cos(math.acos(0.6) + 0.5)
+    want = np.array([[tm0, 0.6 * (t + 0.6), 0.0],    # 0.6 > tm0 (0.414): hard; 0 < tm0: easy
+                     [0.0, 0.8 * (t + 0.8), tm1]])   # 0.8 > tm1 (0.117): hard
+    np.testing.assert_allclose(out, want, atol=1e-5)
+    out2 = np.asarray(layer([emb, y], training=False))  # inference: t unchanged, same logits
+    assert abs(float(keras.ops.convert_to_numpy(layer.t)) - t) < 1e-7
+    np.testing.assert_allclose(out2, want, atol=1e-5)
+
+
+def test_model_unit_rows_and_safe_round_trip(tmp_path):
+    from genomeface_core.embed import get_composition
+    from genomeface_core.embed.network import save_network
+    from genomeface_core.train.network import build_composition_model
+
+    m = build_composition_model(widths=(64, 32), dims=8)
+    X = np.random.default_rng(0).random((300, 1712)).astype(np.float32)
+    e = np.asarray(m.predict(X, verbose=0))
+    assert e.shape == (300, 8)
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+    assert not any(type(layer).__name__ == "Lambda" for layer in m.layers)
+    path = save_network(m, tmp_path / "net", v1=0.3, v2=0.01, meta={"x": 1})
+    assert path == str(tmp_path / "net" / "model.keras")
+    comp = get_composition(str(tmp_path / "net"))
+    assert comp.per_contig and (comp.v1, comp.v2) == (0.3, 0.01)
+    np.testing.assert_array_equal(comp.embed(X), get_composition(path).embed(X))
+    np.testing.assert_allclose(comp.embed(X), e, atol=1e-6)
+    assert comp.embed(X).dtype == np.float32
+
+
+def test_bad_network_files(tmp_path):
+    from genomeface_core.embed import get_composition
+    from genomeface_core.errors import InputError
+
+    bad = tmp_path / "garbage.keras"
+    bad.write_bytes(b"this is not a keras archive")
+    with pytest.raises(InputError) as ei:
+        get_composition(str(bad))
+    assert ei.value.path == str(bad) and "\n" not in str(ei.value)
+    # a valid Keras model with the wrong input size
+    wrong = keras.Sequential([keras.Input((10,)), keras.layers.Dense(3)])
+    wrong.save(tmp_path / "wrong.keras")
+    with pytest.raises(InputError, match="incompatible"):
+        get_composition(str(tmp_path / "wrong.keras"))
+    # a Lambda layer is refused in safe mode (no arbitrary code from model files)
+    x = keras.Input((1712,))
+    lam = keras.Model(x, keras.layers.Lambda(lambda v: v * 2.0)(x))
+    lam.save(tmp_path / "lambda.keras")
+    with pytest.raises(InputError) as ei:
+        get_composition(str(tmp_path / "lambda.keras"))
+    assert ei.value.path == str(tmp_path / "lambda.keras")
+    # bad metadata next to a good model
+    from genomeface_core.embed.network import save_network
+    from genomeface_core.train.network import build_composition_model
+
+    p = save_network(build_composition_model((8, 8), 4), tmp_path / "m2", 1.0, 1.0)
+    (tmp_path / "m2" / "model.json").write_text("{not json")
+    with pytest.raises(InputError) as ei:
+        get_composition(p)
+    assert ei.value.path == str(tmp_path / "m2" / "model.json")
+
+
+def test_train_network_command_then_bin(tmp_path, mock8, mock8_markers):
+    from genomeface_core import bin as gf_bin
+    from genomeface_core.embed import get_composition
+    from genomeface_core.train.cli import main
+
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    d = tmp_path / "genomes"
+    d.mkdir()
+    for r in pick_genomes(3, min_bp=800_000, max_bp=2_000_000):
+        (d / r["file"]).symlink_to(GENOMES / r["file"])
+    out = tmp_path / "net"
+    rc = main(["train-composition", "--genomes", str(d), "--kind", "network", "-o", str(out), "--seed", "1",
+               "--steps", "20", "--batch-size", "64", "--widths", "64,64", "--dims", "16", "-t", "2"])
+    assert rc == 0 and (out / "model.keras").exists() and (out / "model.json").exists()
+    comp = get_composition(str(out))
+    assert comp.per_contig and (comp.v1, comp.v2) == (0.1740, 1e-6)  # default: the linear metric's
+    import json
+    meta = json.load(open(out / "model.json"))["meta"]
+    assert meta["kind"] == "network" and meta["steps"] == 20 and meta["classes"] == 3 and meta["windows"] == 20 * 64
+    x = comp.embed(np.random.default_rng(0).random((5, 1712)).astype(np.float32))
+    assert x.shape == (5, 16)
+    _, paths = mock8
+    r = gf_bin(paths["contigs"], paths["depth"], markers=mock8_markers, composition=str(out),
+               min_bin_size=100_000, threads=2)
+    assert r.assignment  # runs end to end with the network's embedding
+
+
+def test_train_network_bad_widths(tmp_path, capsys):
+    from genomeface_core.train.cli import main
+
+    assert main(["train-composition", "--genomes", str(tmp_path), "--kind", "network", "-o", str(tmp_path / "m"),
+                 "--widths", "64"]) == 2
+    assert "--widths" in capsys.readouterr().err
