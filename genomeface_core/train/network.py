@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features import N_FEATURES
-from .sampler import LengthDistribution, list_genomes, load_genomes, sample_features
+from .sampler import LengthDistribution, sample_features
 
 log = logging.getLogger("genomeface")
 
@@ -85,7 +85,7 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
                   threads: int | None = None) -> str:
     """Train the composition network on random windows of ``genomes``; returns the ``.keras`` file written."""
     from .losses import DEFAULT_MARGIN, DEFAULT_SCALE
-    from .train import read_labels
+    from .train import load_labelled_genomes
 
     try:
         import keras
@@ -98,14 +98,8 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
     scale = DEFAULT_SCALE if scale is None else float(scale)
     margin = DEFAULT_MARGIN if margin is None else float(margin)
     t0 = time.perf_counter()
-    files = list_genomes(genomes) if isinstance(genomes, (str, os.PathLike)) else list(genomes)
-    G = load_genomes(files)
-    names = list(G)
-    cls = read_labels(labels, names) if labels is not None else {n: n for n in names}
+    G, names, cls = load_labelled_genomes(genomes, labels)
     classes = sorted(set(cls.values()))
-    if len(classes) < 2:
-        raise InputError(labels if labels is not None else os.fspath(genomes) if isinstance(genomes, (str, os.PathLike)) else None,
-                         f"need genomes of at least 2 classes, got {len(classes)}")
     cid = np.array([classes.index(cls[n]) for n in names], dtype=np.int32)
 
     keras.utils.set_random_seed(seed)

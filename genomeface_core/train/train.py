@@ -20,6 +20,20 @@ DEFAULT_SHRINKAGE = 0.5
 DEFAULT_PER_GENOME = 300
 
 
+def load_labelled_genomes(genomes, labels=None) -> tuple[dict, list[str], dict[str, str]]:
+    """Genomes (a folder or a list of files), their names and class labels (one class per
+    genome unless ``labels`` groups them); fewer than 2 classes is an InputError."""
+    files = list_genomes(genomes) if isinstance(genomes, (str, os.PathLike)) else list(genomes)
+    G = load_genomes(files)
+    names = list(G)
+    cls = read_labels(labels, names) if labels is not None else {n: n for n in names}
+    n_classes = len(set(cls.values()))
+    if n_classes < 2:
+        where = labels if labels is not None else os.fspath(genomes) if isinstance(genomes, (str, os.PathLike)) else None
+        raise InputError(where, f"need genomes of at least 2 classes, got {n_classes}")
+    return G, names, cls
+
+
 def read_labels(path: str | os.PathLike, names: Sequence[str]) -> dict[str, str]:
     """genome name -> class from a labels TSV.
 
@@ -74,14 +88,8 @@ def train_linear(genomes: str | os.PathLike | Sequence[str], output: str | os.Pa
     from .linear import fit_lda
 
     t0 = time.perf_counter()
-    files = list_genomes(genomes) if isinstance(genomes, (str, os.PathLike)) else list(genomes)
-    G = load_genomes(files)
-    names = list(G)
-    cls = read_labels(labels, names) if labels is not None else {n: n for n in names}
+    G, names, cls = load_labelled_genomes(genomes, labels)
     n_classes = len(set(cls.values()))
-    if n_classes < 2:
-        raise InputError(labels if labels is not None else os.fspath(genomes) if isinstance(genomes, (str, os.PathLike)) else None,
-                         f"need genomes of at least 2 classes, got {n_classes}")
     log.info("sampling %d windows from each of %d genomes (%d classes)", per_genome, len(names), n_classes)
     X, gi, wl = sample_features(G, per_genome, seed=seed, lengths=lengths, threads=threads)
     y = np.array([cls[names[i]] for i in gi])
