@@ -9,7 +9,13 @@ similarity of same-genome pairs against pairs from different species (pairs of
 two strains of one species are left out).  Raw TNF and raw 1712 are
 z-scored over the held-out windows (as over a dataset).
 
+With ``--network``, each fold also trains the Keras composition network
+(``genomeface_core.train.network.train_network``, default widths/dims, fixed
+seed, ``--network-steps`` steps) on the same training genomes with the same
+species classes, and adds a ``network`` row (needs TensorFlow).
+
     .venv/bin/python benchmarks/embeddings_auroc.py [--genomes DIR] [--work benchmarks/work]
+        [--network [--network-steps N]]
 """
 from __future__ import annotations
 
@@ -29,6 +35,21 @@ from genomeface_core.train.sampler import fixed_windows, load_genomes  # noqa: E
 
 LENGTHS = (1500, 3000, 10000)
 KINDS = ("tnf", "kmer1712", "linear")
+NETWORK_STEPS = 4000  # per fold: ~3 min each on 2 cores (5 folds ~17 min)
+
+
+def fold_network(train, path: str, *, steps: int, seed: int, threads: int) -> str:
+    """Train (or reuse, if ``path`` exists) the composition network on the ``train`` genomes;
+    classes are species keys, as for :func:`fold_model`.  Returns the ``.keras`` file."""
+    from genomeface_core.train.network import train_network
+
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    labels = path[: -len(".keras")] + ".labels.tsv"
+    with open(labels, "w") as fh:
+        fh.write("genome\tclass\n" + "".join(f"{g.name}\t{g.species}\n" for g in train))
+    return train_network([g.file for g in train], path, labels=labels, seed=seed, steps=steps, threads=threads)
 
 
 def main(argv=None) -> int:
@@ -40,7 +61,12 @@ def main(argv=None) -> int:
     ap.add_argument("--per-genome", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--network", action="store_true",
+                    help="also train the composition network per fold and add a 'network' row (needs TensorFlow)")
+    ap.add_argument("--network-steps", type=int, default=NETWORK_STEPS,
+                    help=f"training steps of each fold's network (default {NETWORK_STEPS})")
     a = ap.parse_args(argv)
+    kinds = KINDS + (("network",) if a.network else ())
     t0 = time.time()
     cat = read_catalog(a.genomes)
     G = load_genomes([g.file for g in cat])
@@ -50,31 +76,47 @@ def main(argv=None) -> int:
     gspec = np.array([sp[spec[n]] for n in names])
     test = {L: fixed_windows(G, a.per_genome, L, seed=1000 + L, threads=a.threads) for L in LENGTHS}
     folds = make_folds(cat, a.folds)
-    res = {(k, L): [] for k in KINDS for L in LENGTHS}
+    res = {(k, L): [] for k in kinds for L in LENGTHS}
+    net_s = []
     for fi, fold in enumerate(folds):
         held = {g.name for g in fold}
         train = [g for g in cat if g.name not in held]
         path = fold_model(train, G, os.path.join(a.work, f"fold{fi}_of{a.folds}_seed{a.seed}.npz"),
                           seed=a.seed, threads=a.threads)
         model = load_linear(path)
+        if a.network:
+            from genomeface_core.embed.network import load_network
+
+            net = load_network(fold_network(train, os.path.join(
+                a.work, f"net_fold{fi}_of{a.folds}_seed{a.seed}_steps{a.network_steps}.keras"),
+                steps=a.network_steps, seed=a.seed, threads=a.threads))
+            net_s.append(float(net.meta.get("seconds", float("nan"))))
         tg = np.array([n in held for n in names])
         for L, (X, gi) in test.items():
             m = tg[gi]
             Xf, gf = X[m], gi[m]
-            for k in KINDS:
-                e = model.embed(Xf) if k == "linear" else composition_raw(Xf, k)
+            for k in kinds:
+                e = (model.embed(Xf) if k == "linear" else net.embed(Xf) if k == "network"
+                     else composition_raw(Xf, k))
                 res[(k, L)].append(embedding_auroc(e, gf, gspec[gf]))
         groups = sorted({g.group for g in fold}, key=lambda s: -sum(g.group == s for g in fold))
         print(f"fold {fi}: {len(fold)} genomes ({', '.join(groups[:3])}{', ...' if len(groups) > 3 else ''})  "
               + "  ".join(f"{k}@{L // 1000 if L % 1000 == 0 else L / 1000}kb={res[(k, L)][-1]:.3f}"
-                          for L in LENGTHS for k in KINDS), file=sys.stderr, flush=True)
+                          for L in LENGTHS for k in kinds)
+              + (f"  (network trained in {net_s[-1]:.0f} s)" if a.network else ""), file=sys.stderr, flush=True)
     print(f"\nLeave-genus-out AUROC (same genome vs different species window pairs), {a.folds} folds, "
           f"{len(cat)} genomes; mean over folds (min-max)\n")
     print("| embedding | " + " | ".join(f"{L / 1000:g} kb" for L in LENGTHS) + " |")
     print("|---|" + "---|" * len(LENGTHS))
-    for k in KINDS:
+    for k in kinds:
         cells = [f"{np.mean(res[(k, L)]):.3f} ({min(res[(k, L)]):.3f}-{max(res[(k, L)]):.3f})" for L in LENGTHS]
         print(f"| {k} | " + " | ".join(cells) + " |")
+    if a.network:
+        from genomeface_core.train.network import DEFAULT_BATCH, DEFAULT_NET_DIMS, DEFAULT_WIDTHS
+
+        print(f"\nnetwork: widths {'/'.join(map(str, DEFAULT_WIDTHS))}, {DEFAULT_NET_DIMS} dims, "
+              f"{a.network_steps} steps x {DEFAULT_BATCH} windows, seed {a.seed}; training s per fold: "
+              + ", ".join(f"{t:.0f}" for t in net_s))
     print(f"\n({time.time() - t0:.0f} s)")
     return 0
 
