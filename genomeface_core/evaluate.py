@@ -171,15 +171,18 @@ def read_bins(path: str, fmt: str = "auto") -> dict[str, str]:
 
 def format_markdown(results: dict[str, dict], extra_cols: Sequence[str] = ()) -> str:
     """Markdown tables: one row per binner (NC, ARI, ...) and the NC grid per binner."""
-    lines = ["| binner | NC (R>=0.9, P>=0.95) | ARI | bins | binned bp | " + " | ".join(extra_cols) + " |",
+    def row(cells):
+        return "| " + " | ".join(cells) + " |"
+
+    lines = [row(["binner", "NC (R>=0.9, P>=0.95)", "ARI", "bins", "binned bp", *extra_cols]),
              "|---|---:|---:|---:|---:|" + "---:|" * len(extra_cols)]
     for name, r in results.items():
+        extra = [str(r.get(c, "")) for c in extra_cols]
         if "nc" not in r:
-            lines.append(f"| {name} | {r.get('status', 'failed')} | | | | "
-                         + " | ".join(str(r.get(c, "")) for c in extra_cols) + " |")
+            lines.append(row([name, r.get("status", "failed"), "", "", "", *extra]))
             continue
-        lines.append(f"| {name} | {r['nc']} | {r['ari']:.3f} | {r['n_bins']} | {100 * r['binned_bp_frac']:.1f}% | "
-                     + " | ".join(str(r.get(c, "")) for c in extra_cols) + " |")
+        lines.append(row([name, str(r["nc"]), f"{r['ari']:.3f}", str(r["n_bins"]),
+                          f"{100 * r['binned_bp_frac']:.1f}%", *extra]))
     lines += ["", "Genomes recovered at recall >= R (columns) and precision >= P (rows):", ""]
     for name, r in results.items():
         if "grid" not in r:

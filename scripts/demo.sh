@@ -10,4 +10,5 @@ GENOMEFACE_SYSTEM_TOOLS=0 bash scripts/setup.sh
 column -t demo_out/result/bins.tsv
 # score against the known truth of the mock (bp-weighted recall/precision, as in benchmarks/)
 .venv/bin/python benchmarks/evaluate.py --truth demo_out/input/truth.tsv --bins demo_out/result/clusters.tsv \
-  --format genomeface | head -3
+  --format genomeface --name genomeface > demo_out/evaluation.md
+sed -n 1,3p demo_out/evaluation.md
