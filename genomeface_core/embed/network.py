@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features import N_FEATURES
+from .raw import l2_normalise
 
 MODEL_FILE = "model.keras"
 META_FILE = "model.json"
@@ -89,9 +90,7 @@ class NetworkModel:
         for s in range(0, len(f), batch):
             out[s:s + batch] = np.asarray(self.model(f[s:s + batch], training=False), dtype=np.float32)
         # renormalise in float32 (the model ends in L2Normalize; this removes rounding drift)
-        n = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, np.maximum(n, 1e-12), out=out)
-        return out
+        return l2_normalise(out, inplace=True)
 
 
 def _first_line(e: BaseException) -> str:
