@@ -1,5 +1,6 @@
 """Composition network (nn extra): CurricularFace by hand, model shape/normalisation, safe-mode
-save/load round trip, bad model files, and train-composition --kind network feeding bin()."""
+save/load round trip, bad model files, train-composition --kind network feeding bin(), per-step
+seeded batches, checkpoint + --resume after an interrupted run."""
 import math
 import os
 
@@ -138,3 +139,80 @@ def test_train_network_bad_widths(tmp_path, capsys):
     assert main(["train-composition", "--genomes", str(tmp_path), "--kind", "network", "-o", str(tmp_path / "m"),
                  "--widths", "64"]) == 2
     assert "--widths" in capsys.readouterr().err
+
+
+def _three_genomes(tmp_path):
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    d = tmp_path / "genomes"
+    d.mkdir()
+    for r in pick_genomes(3, min_bp=800_000, max_bp=2_000_000):
+        (d / r["file"]).symlink_to(GENOMES / r["file"])
+    return d
+
+
+def test_batches_depend_on_seed_and_step_only(tmp_path):
+    from genomeface_core.train.network import draw_batches
+    from genomeface_core.train.sampler import LengthDistribution, list_genomes, load_genomes
+
+    G = load_genomes(list_genomes(_three_genomes(tmp_path)))
+    cid = np.arange(3, dtype=np.int32)
+    kw = dict(seed=5, batch=8, lengths=LengthDistribution(), threads=1)
+    X, y, sizes = draw_batches(G, cid, 0, 6, **kw)
+    X4, y4, sizes4 = draw_batches(G, cid, 4, 2, **kw)  # a resumed run's first round starts at step 4
+    assert sizes == [8] * 6 and sizes4 == [8, 8]
+    np.testing.assert_array_equal(X4, X[32:])
+    np.testing.assert_array_equal(y4, y[32:])
+    assert not np.array_equal(draw_batches(G, cid, 0, 1, **{**kw, "seed": 6})[0], X[:8])
+
+
+def test_interrupted_run_resumes_to_the_same_model(tmp_path, monkeypatch):
+    """Kill a run right after its step-4 checkpoint; --resume continues at step 4 and ends
+    where an uninterrupted run with the same seed ends (1 TensorFlow thread, CPU)."""
+    import json
+
+    import genomeface_core.train.network as N
+    from genomeface_core.embed.network import load_network
+    from genomeface_core.train.cli import main
+
+    d = _three_genomes(tmp_path)
+    args = ["train-composition", "--genomes", str(d), "--kind", "network", "--seed", "3", "--batch-size", "32",
+            "--widths", "16,16", "--dims", "8", "--checkpoint-every", "2", "-t", "1", "--steps", "6"]
+    assert main(args + ["-o", str(tmp_path / "full")]) == 0
+    save = N.save_checkpoint
+
+    def interrupted(model, directory, state):
+        save(model, directory, state)
+        if state["step"] == 4:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(N, "save_checkpoint", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(args + ["-o", str(tmp_path / "cut")])
+    monkeypatch.undo()
+    ck = tmp_path / "cut" / "checkpoint"
+    assert not (tmp_path / "cut" / "model.keras").exists()
+    assert json.load(open(ck / "state.json"))["step"] == 4
+    assert {p.name for p in ck.iterdir()} == {"train.weights.h5", "rng_state.npz", "state.json"}  # no pickle
+    assert main(args + ["-o", str(tmp_path / "cut"), "--resume"]) == 0
+    net = load_network(tmp_path / "cut")
+    assert net.meta["steps"] == 6 and net.meta["resumed_from"] == [4]
+    assert json.load(open(ck / "state.json"))["step"] == 6
+    X = np.random.default_rng(0).random((40, 1712)).astype(np.float32)
+    np.testing.assert_allclose(net.embed(X), load_network(tmp_path / "full").embed(X), atol=1e-5)
+    # extending a finished run: --resume with more steps trains steps 7-8 only
+    assert main(args[:-1] + ["8", "-o", str(tmp_path / "cut"), "--resume"]) == 0
+    assert load_network(tmp_path / "cut").meta["resumed_from"] == [4, 6]
+
+
+def test_resume_refuses_other_settings(tmp_path, capsys):
+    from genomeface_core.train.cli import main
+
+    d = _three_genomes(tmp_path)
+    args = ["train-composition", "--genomes", str(d), "--kind", "network", "--steps", "2", "--batch-size", "16",
+            "--widths", "8,8", "--dims", "4", "-t", "1", "-o", str(tmp_path / "m")]
+    assert main(args + ["--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(args) == 0
+    assert main(args[:-2] + ["--seed", "9", "-o", str(tmp_path / "m"), "--resume"]) == 2
+    assert "seed" in capsys.readouterr().err

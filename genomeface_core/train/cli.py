@@ -6,7 +6,7 @@ import argparse
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from .sampler import LengthDistribution
-    from .network import DEFAULT_BATCH, DEFAULT_NET_DIMS, DEFAULT_STEPS, DEFAULT_WIDTHS
+    from .network import DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, DEFAULT_NET_DIMS, DEFAULT_STEPS, DEFAULT_WIDTHS
     from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     ld = LengthDistribution()
@@ -36,7 +36,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help=f"network: windows per step (default {DEFAULT_BATCH})")
     p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), metavar="W1,W2",
                    help=f"network: hidden layer widths (default {','.join(map(str, DEFAULT_WIDTHS))})")
-    p.add_argument("-t", "--threads", type=int, default=1, help="threads for k-mer counting (default 1)")
+    p.add_argument("--checkpoint-every", type=int, default=DEFAULT_CHECKPOINT_EVERY, metavar="STEPS",
+                   help="network: save weights, optimizer and RNG state to OUTPUT/checkpoint (NAME.checkpoint for "
+                        f"NAME.keras) every STEPS steps; 0 = never (default {DEFAULT_CHECKPOINT_EVERY})")
+    p.add_argument("--resume", action="store_true",
+                   help="network: continue from the checkpoint of an earlier run with the same settings "
+                        "(--steps may be larger)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="network: progress bar (default: when stderr is a terminal)")
+    p.add_argument("-t", "--threads", type=int, default=1,
+                   help="threads for k-mer counting and, for a network, TensorFlow (default 1)")
     return p
 
 
@@ -80,11 +89,15 @@ def run(args) -> int:
             raise InputError(None, f"--widths must be W1,W2, got {args.widths!r}") from None
         if len(widths) != 2 or min(widths) < 1:
             raise InputError(None, f"--widths must be two positive integers W1,W2, got {args.widths!r}")
-        if args.steps < 1 or args.batch_size < 2:
-            raise InputError(None, "--steps must be >= 1 and --batch-size >= 2")
+        if args.steps < 1 or args.batch_size < 2 or args.checkpoint_every < 0:
+            raise InputError(None, "--steps must be >= 1, --batch-size >= 2 and --checkpoint-every >= 0")
+        import sys
+
+        progress = sys.stderr.isatty() if args.progress is None else args.progress
         path = train_network(args.genomes, args.output, labels=args.labels, seed=args.seed, steps=args.steps,
                              batch=args.batch_size, widths=widths, dims=args.dims, lengths=lengths,
-                             v1=v1, v2=v2, threads=args.threads)
+                             v1=v1, v2=v2, threads=args.threads, checkpoint_every=args.checkpoint_every,
+                             resume=args.resume, progress=progress)
         print(path)
         return 0
     path = train_linear(args.genomes, args.output, labels=args.labels, seed=args.seed,
