@@ -1,7 +1,8 @@
 """``genomeface`` command line: a thin shell over :func:`genomeface_core.bin`.
 
 Subcommands: ``bin`` (the binner), ``embed`` (contig names + embeddings to
-.npz), ``demo-data`` (write the bundled example).  Bad input prints one line
+.npz), ``demo-data`` (write the bundled example), ``train-composition`` and
+``train-abundance`` (train embeddings on reference genomes).  Bad input prints one line
 ``genomeface: error: FILE: problem`` and exits 2, with nothing written.
 """
 from __future__ import annotations
@@ -30,9 +31,12 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
     cov.add_argument("-b", "--bam", nargs="+", metavar="BAM", help="sorted, indexed BAM files, one per sample")
     p.add_argument("-m", "--min-contig-length", type=int, default=1500, metavar="BP",
                    help="ignore contigs shorter than this (default 1500)")
-    p.add_argument("--composition", default="linear", metavar="NAME|PATH",
+    p.add_argument("--composition", "--composition-model", dest="composition", default="linear", metavar="NAME|PATH",
                    help="composition embedding: linear (default, shipped learned metric), tnf, kmer1712, "
-                        "or a model trained with 'genomeface train-composition'")
+                        "network, or a model trained with 'genomeface train-composition'")
+    p.add_argument("--abundance-model", default="raw", metavar="raw|network|PATH",
+                   help="abundance embedding: raw (default, log1p depths + constant coordinate), network "
+                        "(shipped co-abundance network) or a model trained with 'genomeface train-abundance'")
     p.add_argument("--abundance-weight", type=float, default=None,
                    help="override the fitted weight c2(n) of the squared abundance angle")
     p.add_argument("-t", "--threads", type=_positive_int, default=1, help="worker threads (default 1)")
@@ -73,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("outdir")
     d.add_argument("--seed", type=int, default=1)
 
+    from .train.abundance_cli import add_parser as add_abundance_parser
     from .train.cli import add_parser as add_train_parser
     add_train_parser(sub)
+    add_abundance_parser(sub)
     return parser
 
 
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             from .pipeline import bin as run_bin
             res = run_bin(args.contigs, args.abundance, bams=args.bam, outdir=args.outdir,
                           min_contig_length=args.min_contig_length, min_bin_size=args.min_bin_size,
-                          markers=args.markers, composition=args.composition,
+                          markers=args.markers, composition=args.composition, abundance=args.abundance_model,
                           abundance_weight=args.abundance_weight, k=args.neighbours, knn=args.knn,
                           device=args.device, threads=args.threads, seed=args.seed, min_purity=args.min_purity,
                           rescue_vote=args.rescue_vote, prefix=args.prefix, force=args.force,
@@ -115,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
             from .pipeline import embed
             e = embed(args.contigs, args.abundance, bams=args.bam, min_contig_length=args.min_contig_length,
-                      composition=args.composition, abundance_weight=args.abundance_weight, threads=args.threads)
+                      composition=args.composition, abundance=args.abundance_model,
+                      abundance_weight=args.abundance_weight, threads=args.threads)
             n = len(e.composition)
             np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
                                 abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
@@ -124,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train-composition":
             from .train.cli import run as run_train
             return run_train(args)
+        elif args.command == "train-abundance":
+            from .train.abundance_cli import run as run_train_abundance
+            return run_train_abundance(args)
         elif args.command == "demo-data":
             from .demo import write_demo
             paths = write_demo(args.outdir, seed=args.seed)

@@ -89,10 +89,13 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 
 def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
-          min_contig_length: int = 1500, composition: str = "linear", abundance_weight: float | None = None,
-          threads: int = 1, timer: _Timer | None = None, chunk: int = 200_000) -> Embedded:
+          min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
+          abundance_weight: float | None = None, threads: int = 1, timer: _Timer | None = None,
+          chunk: int = 200_000) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph).
 
+    ``abundance``: ``raw`` (variance-stabilised depths), ``network`` (the
+    shipped co-abundance network) or the path of a trained one.
     ``chunk``: contigs per feature/embedding batch for per-contig (trained) embeddings.
     """
     from . import embed as emb
@@ -101,6 +104,7 @@ def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence
 
     timer = timer or _Timer()
     comp = emb.get_composition(composition)
+    ab_model = None if abundance == "raw" else _abundance_model(abundance)
     with timer("read"):
         allc = read_fasta(contigs)
         keep = np.flatnonzero(allc.lengths >= min_contig_length)
@@ -129,20 +133,49 @@ def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence
             x = comp.embed(feats)
             del feats
     with timer("abundance"):
-        y = emb.abundance(depths) if depths is not None else None
+        if depths is None:
+            y = None
+        elif ab_model is None:
+            y = emb.abundance(depths)
+        else:
+            y = ab_model.embed(depths)
         if y is None:
             w = 0.0
         elif abundance_weight is not None:
             w = float(abundance_weight)
-        else:
+        elif ab_model is None:
             w = c2(depths.shape[1], comp.v1, comp.v2)
+        else:
+            w = c2(depths.shape[1], *_network_constants(ab_model, composition))
     return Embedded(kept, depths, samples, x, y, w, allc.names)
+
+
+def _abundance_model(name: str):
+    """The co-abundance network for ``--abundance network|PATH`` (InputError naming a bad file)."""
+    from .embed.abundance_net import get_abundance_model
+
+    if name != "network" and not os.path.exists(name):
+        raise InputError(name, "abundance embedding must be 'raw', 'network' or the path of a trained "
+                               "abundance network (.keras file or folder with model.keras)")
+    return get_abundance_model(name)
+
+
+def _network_constants(model, composition: str) -> tuple[float, float]:
+    """(v1, v2) the abundance network was fitted with for ``composition`` (else for ``linear``)."""
+    key = composition if composition in model.mixing else "linear"
+    if key not in model.mixing:
+        raise InputError(model.path, "abundance network has no fitted mixing constants; "
+                                     "give --abundance-weight or refit them (benchmarks/abundance_auroc.py)")
+    if key != composition:
+        log.warning("abundance network has no mixing constants fitted with composition %r; using those for 'linear'",
+                    composition)
+    return model.mixing[key]
 
 
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
-        markers: PathLike | None = None, composition: str = "linear", abundance_weight: float | None = None,
-        k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
+        markers: PathLike | None = None, composition: str = "linear", abundance: str = "raw",
+        abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
         min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
         progress: bool = False) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
@@ -160,6 +193,10 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     markers: precomputed ``contig<TAB>marker`` TSV (skips gene calling).
     composition: composition embedding: ``linear`` (the shipped learned
         metric), ``tnf``, ``kmer1712``, or a path to a trained model.
+    abundance: abundance embedding: ``raw`` (log1p depths plus a constant
+        coordinate, L2-normalised), ``network`` (the shipped
+        permutation-equivariant co-abundance network, needs the nn extra) or
+        the path of one trained by ``genomeface train-abundance``.
     abundance_weight: override the fitted c2(n) weight of the abundance angle.
     k: neighbours per contig in the kNN graph.  knn: ``auto|exact|approx``.
     device: ``cpu|gpu|auto`` for distance/kNN arrays.  threads: worker threads.
@@ -183,7 +220,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
                   min_bin_size=min_bin_size, markers=None if markers is None else os.fspath(markers),
-                  composition=composition, abundance_weight=abundance_weight, k=k, knn=knn, device=device,
+                  composition=composition, abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
                   threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, prefix=prefix)
     if outdir is not None:
         check_outdir(outdir, force)
@@ -206,7 +243,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         raise InputError(None, str(exc)) from None
     timer = _Timer()
     e = embed(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
-              abundance_weight=abundance_weight, threads=threads, timer=timer)
+              abundance=os.fspath(abundance), abundance_weight=abundance_weight, threads=threads, timer=timer)
     names, seqs, n = e.contigs.names, e.contigs.seqs, len(e.contigs.names)
 
     with timer("markers"):

@@ -1,0 +1,69 @@
+"""``genomeface train-abundance``: wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from .abundance import (DEFAULT_CONTIGS_PER_GENOME, DEFAULT_GENOMES_PER_BATCH, DEFAULT_STEPS, DEFAULT_TAU,
+                            TRAIN_SAMPLE_COUNTS)
+
+    p = subparsers.add_parser(
+        "train-abundance", help="train the co-abundance network on simulated coverage of reference genomes",
+        description="Train the permutation-equivariant co-abundance network on simulated multi-sample "
+                    "coverage of contigs cut from reference genomes. Use the result with --abundance-model "
+                    "MODEL_DIR; fit its mixing constants with benchmarks/abundance_auroc.py or pass --mixing.")
+    p.add_argument("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
+                   help="output folder (model.keras + model.json) or .keras file")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"training steps (default {DEFAULT_STEPS})")
+    p.add_argument("--genomes-per-batch", type=int, default=DEFAULT_GENOMES_PER_BATCH,
+                   help=f"distinct genomes per step (default {DEFAULT_GENOMES_PER_BATCH})")
+    p.add_argument("--contigs-per-genome", type=int, default=DEFAULT_CONTIGS_PER_GENOME,
+                   help=f"contigs per genome per step (default {DEFAULT_CONTIGS_PER_GENOME})")
+    p.add_argument("--sample-counts", default=",".join(map(str, TRAIN_SAMPLE_COUNTS)), metavar="N,N,...",
+                   help=f"sample counts drawn per step (default {','.join(map(str, TRAIN_SAMPLE_COUNTS))})")
+    p.add_argument("--tau", type=float, default=DEFAULT_TAU, help=f"contrastive temperature (default {DEFAULT_TAU})")
+    p.add_argument("--mixing", metavar="V1,V2", help="mixing constants c2(n) = 1/(v2 + v1/n) to store for the "
+                   "linear composition (default: none; then bin needs --abundance-weight)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("-t", "--threads", type=int, default=1, help="TensorFlow threads (default 1)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: when stderr is a terminal)")
+    return p
+
+
+def run(args) -> int:
+    import sys
+
+    from ..errors import InputError
+    from .abundance import train_abundance
+
+    try:
+        counts = [int(x) for x in args.sample_counts.split(",")]
+    except ValueError:
+        raise InputError(None, f"--sample-counts must be integers N,N,..., got {args.sample_counts!r}") from None
+    mixing = None
+    if args.mixing:
+        try:
+            v1, v2 = (float(x) for x in args.mixing.split(","))
+        except ValueError:
+            raise InputError(None, f"--mixing must be V1,V2, got {args.mixing!r}") from None
+        mixing = {"linear": (v1, v2)}
+    if not args.tau > 0:
+        raise InputError(None, f"--tau must be > 0, got {args.tau}")
+    _tf_threads(args.threads)
+    path = train_abundance(args.genomes, args.output, seed=args.seed, steps=args.steps,
+                           genomes_per_batch=args.genomes_per_batch, contigs_per_genome=args.contigs_per_genome,
+                           sample_counts=counts, tau=args.tau, mixing=mixing,
+                           progress=sys.stderr.isatty() if args.progress is None else args.progress)
+    print(path)
+    return 0
+
+
+def _tf_threads(threads: int) -> None:
+    """Cap TensorFlow's pools (read when TensorFlow starts, so before the first import)."""
+    import os
+
+    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(var, str(max(threads, 1)))
