@@ -53,8 +53,8 @@ def _depth_tsv(depth: pd.DataFrame, tmp: str) -> str:
 
 
 def bin(contigs: ContigSequencesDirFmt, depth: pd.DataFrame = None, min_contig_length: int = 1500,
-        min_bin_size: int = 200_000, threads: int = 1, seed: int = 0, composition: str = "kmer1712",
-        abundance_weight: float = None, neighbours: int = 16, knn: str = "auto", device: str = "cpu",
+        min_bin_size: int = 200_000, threads: int = 1, seed: int = 0, composition: str = "linear",
+        abundance: str = "raw", abundance_weight: float = None, neighbours: int = 16, knn: str = "auto", device: str = "cpu",
         min_purity: float = 0.85, prefix: str = "bin",
         ) -> (MAGSequencesDirFmt, MAGtoContigsDirFmt, ImmutableMetadataDirectoryFormat):
     """Bin ``contigs`` (with optional samples x contigs mean ``depth``) by genomeface_core.bin().
@@ -72,7 +72,8 @@ def bin(contigs: ContigSequencesDirFmt, depth: pd.DataFrame = None, min_contig_l
         try:
             result = genomeface_core.bin(
                 fasta, coverage=tsv, outdir=out, min_contig_length=min_contig_length,
-                min_bin_size=min_bin_size, composition=composition, abundance_weight=abundance_weight,
+                min_bin_size=min_bin_size, composition=composition, abundance=abundance,
+                abundance_weight=abundance_weight,
                 k=neighbours, knn=knn, device=device, threads=threads, seed=seed, min_purity=min_purity,
                 prefix=prefix)
         except InputError as exc:  # name the input, not the temporary file

@@ -36,7 +36,8 @@ plugin.methods.register_function(
         "min_bin_size": Int % Range(0, None),
         "threads": Int % Range(1, None),
         "seed": Int % Range(0, None),
-        "composition": Str % Choices(["kmer1712", "tnf"]),
+        "composition": Str % Choices(["linear", "tnf", "kmer1712", "network"]),
+        "abundance": Str % Choices(["raw", "network"]),
         "abundance_weight": Float % Range(0, None),
         "neighbours": Int % Range(1, None),
         "knn": Str % Choices(["auto", "exact", "approx"]),
@@ -60,7 +61,11 @@ plugin.methods.register_function(
         "min_bin_size": "Clusters smaller than this (bp) are reported as unbinned.",
         "threads": "Worker threads.",
         "seed": "Recorded; every stage is deterministic for a given input.",
-        "composition": "Composition embedding.",
+        "composition": "Composition embedding: linear (the shipped learned metric, default), raw "
+                       "tetranucleotide (tnf) or 1712 k-mer frequencies, or the shipped composition "
+                       "network (network; needs genomeface's nn extra, TensorFlow).",
+        "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate, default) or the "
+                     "shipped co-abundance network (network; needs the nn extra).",
         "abundance_weight": "Override the fitted weight c2(n) of the abundance angle.",
         "neighbours": "Neighbours per contig in the kNN graph.",
         "knn": "kNN search: exact, approximate (faiss HNSW + exact re-rank) or auto by size.",

@@ -135,6 +135,26 @@ def test_bad_input_is_one_line(demo, tmp_path):
     assert lines[1].split("\t")[0] in msg
 
 
+def test_embedding_choices_reach_the_engine(demo):
+    """composition/abundance reach genomeface_core.bin: tnf runs; the abundance network runs with
+    the nn extra installed and otherwise stops with one line saying so."""
+    from genomeface_core.errors import InputError
+    from qiime2.plugins.genomeface import actions
+    try:
+        import keras  # noqa: F401
+        has_nn = True
+    except ImportError:
+        has_nn = False
+    mags, _, quality = actions.bin(contigs=demo["contigs"], depth=demo["depth"], composition="tnf", threads=2)
+    assert len(quality.view(qiime2.Metadata).to_dataframe()) >= 1
+    if has_nn:
+        actions.bin(contigs=demo["contigs"], depth=demo["depth"], abundance="network", threads=2)
+    else:
+        with pytest.raises(InputError) as exc:
+            actions.bin(contigs=demo["contigs"], depth=demo["depth"], abundance="network", threads=2)
+        assert "\n" not in str(exc.value) and "pip install 'genomeface[nn]'" in str(exc.value)
+
+
 def test_bad_depth_import_is_one_line(tmp_path):
     from qiime2.core.exceptions import ValidationError
     bad = tmp_path / "depth-negative.tsv"
@@ -150,7 +170,7 @@ def test_cli_help():
                        capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr
     for opt in ("--i-contigs", "--i-depth", "--p-min-contig-length", "--p-min-bin-size", "--p-threads",
-                "--p-seed", "--o-mags", "--o-contig-map", "--o-quality"):
+                "--p-seed", "--p-composition", "--p-abundance", "--o-mags", "--o-contig-map", "--o-quality"):
         assert opt in r.stdout, opt
 
 
