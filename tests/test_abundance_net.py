@@ -118,3 +118,13 @@ def test_bad_abundance_models(tmp_path, mock8, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert rc == 2 and len(err) == 1 and str(model) in err[0] and expect in err[0], err
         assert not (tmp_path / "out").exists()
+
+
+def test_shipped_network_loads_offline_and_is_equivariant():
+    from genomeface_core.embed.abundance_net import WEIGHTS, get_abundance_model
+
+    assert os.path.getsize(WEIGHTS) < 1_000_000
+    m = get_abundance_model("network")
+    assert set(m.mixing) >= {"linear", "tnf", "kmer1712"} and len(m.meta["genomes"]) == 109
+    d = np.random.default_rng(5).lognormal(1.0, 1.2, (30, 4))
+    np.testing.assert_allclose(_angles(m.embed(d)), _angles(m.embed(d[:, [2, 0, 3, 1]])), atol=2e-3)
