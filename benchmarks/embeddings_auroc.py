@@ -16,6 +16,12 @@ species classes, and adds a ``network`` row (needs TensorFlow).
 
     .venv/bin/python benchmarks/embeddings_auroc.py [--genomes DIR] [--work benchmarks/work]
         [--network [--network-steps N]]
+
+``--speed NAME`` instead times ``get_composition(NAME).embed`` on 20,000 real
+3 kb windows (k-mer counting excluded) with ``--threads`` threads and reports
+contigs/s and the process's peak resident memory.  TensorFlow fixes its thread
+pools at start, so give a matching environment, e.g.
+``TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 ... --speed network --threads 1``.
 """
 from __future__ import annotations
 
@@ -52,6 +58,41 @@ def fold_network(train, path: str, *, steps: int, seed: int, threads: int) -> st
     return train_network([g.file for g in train], path, labels=labels, seed=seed, steps=steps, threads=threads)
 
 
+def fold_network_for(cat, fold, fi: int, n_folds: int, work: str, *, steps: int = NETWORK_STEPS, seed: int = 0,
+                     threads: int = 1) -> str:
+    """The cached network of fold ``fi`` (trained without its genomes), shared by
+    ``embeddings_auroc.py``, ``fit_mixing.py`` and ``embeddings_binning.py``."""
+    held = {g.name for g in fold}
+    train = [g for g in cat if g.name not in held]
+    return fold_network(train, os.path.join(work, f"net_fold{fi}_of{n_folds}_seed{seed}_steps{steps}.keras"),
+                        steps=steps, seed=seed, threads=threads)
+
+
+def embed_speed(name: str, genomes: str, threads: int, n: int = 20_000, repeats: int = 3) -> dict:
+    """contigs/s of ``get_composition(name).embed`` on ``n`` real 3 kb windows (best of ``repeats``,
+    after one warm-up call) and peak RSS (MiB) before and after loading and embedding."""
+    import resource
+
+    from genomeface_core.embed import get_composition
+    from genomeface_core.train.evaluation import read_catalog
+
+    cat = read_catalog(genomes)
+    G = load_genomes([g.file for g in cat])
+    X, _ = fixed_windows(G, -(-n // len(G)), 3000, seed=7, threads=threads)
+    X = X[:n]
+    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # noqa: E731 -- KiB -> MiB on Linux
+    before = rss()
+    comp = get_composition(name)
+    comp.embed(X[:1000])  # warm-up: loads the model (TensorFlow for the network)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        comp.embed(X)
+        best = min(best, time.perf_counter() - t)
+    return dict(name=name, threads=threads, windows=len(X), contigs_per_s=len(X) / best, seconds=best,
+                peak_rss_mib_before=before, peak_rss_mib=rss())
+
+
 def main(argv=None) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -65,7 +106,11 @@ def main(argv=None) -> int:
                     help="also train the composition network per fold and add a 'network' row (needs TensorFlow)")
     ap.add_argument("--network-steps", type=int, default=NETWORK_STEPS,
                     help=f"training steps of each fold's network (default {NETWORK_STEPS})")
+    ap.add_argument("--speed", metavar="NAME", help="only time get_composition(NAME).embed (see above)")
     a = ap.parse_args(argv)
+    if a.speed:
+        print(embed_speed(a.speed, a.genomes, a.threads))
+        return 0
     kinds = KINDS + (("network",) if a.network else ())
     t0 = time.time()
     cat = read_catalog(a.genomes)
@@ -87,9 +132,8 @@ def main(argv=None) -> int:
         if a.network:
             from genomeface_core.embed.network import load_network
 
-            net = load_network(fold_network(train, os.path.join(
-                a.work, f"net_fold{fi}_of{a.folds}_seed{a.seed}_steps{a.network_steps}.keras"),
-                steps=a.network_steps, seed=a.seed, threads=a.threads))
+            net = load_network(fold_network_for(cat, fold, fi, a.folds, a.work, steps=a.network_steps,
+                                                seed=a.seed, threads=a.threads))
             net_s.append(float(net.meta.get("seconds", float("nan"))))
         tg = np.array([n in held for n in names])
         for L, (X, gi) in test.items():

@@ -3,12 +3,15 @@
 For each leave-genus-out fold, a mock of up to 15 held-out genomes (seed
 differs from the ``fit_mixing.py`` mocks) is binned by
 ``genomeface_core.bin`` with 1 and 5 samples, for each composition embedding
-(raw TNF, raw 1712, the linear metric trained without the fold), at the
+(raw TNF, raw 1712, the linear metric and the composition network trained
+without the fold -- the network cached in ``--work`` by
+``embeddings_auroc.fold_network_for``), at the
 AUROC-fitted abundance weight c2(n) (from ``--work``/mixing.json) times each
 factor in ``--factors``.  Markers are computed once per mock and passed with
 ``markers=`` (gene calling is the slow part); they are cached in ``--work``.
+Results are merged into ``--work``/binning.json (kinds not run keep theirs).
 
-    .venv/bin/python benchmarks/embeddings_binning.py [--factors 0.0625,0.25,1]
+    .venv/bin/python benchmarks/embeddings_binning.py [--factors 0.0625,0.25,1] [--kinds network]
 """
 from __future__ import annotations
 
@@ -30,7 +33,9 @@ from genomeface_core.simulate import make_mock, write_mock  # noqa: E402
 from genomeface_core.train.evaluation import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
-KINDS = ("tnf", "kmer1712", "linear")
+from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])
+
+KINDS = ("tnf", "kmer1712", "linear", "network")
 MIN_LEN = 1500
 SEED_BIN = 200
 
@@ -50,11 +55,15 @@ def main(argv=None) -> int:
     ap.add_argument("--factors", default="0.0625,0.25,1", help="multiples of the AUROC-fitted c2(n)")
     ap.add_argument("--kinds", default=",".join(KINDS))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--network-steps", type=int, default=NETWORK_STEPS, help="steps of the cached fold networks")
     a = ap.parse_args(argv)
     logging.getLogger("genomeface").setLevel(logging.WARNING)
     t0 = time.time()
     mix = json.load(open(os.path.join(a.work, "mixing.json")))
     kinds = a.kinds.split(",")
+    missing = [k for k in kinds if k not in mix]
+    if missing:
+        ap.error(f"no fitted mixing constants for {', '.join(missing)} in mixing.json: run fit_mixing.py --kinds ...")
     ns = [int(x) for x in a.samples.split(",")]
     factors = [float(x) for x in a.factors.split(",")]
     cat = read_catalog(a.genomes)
@@ -66,6 +75,8 @@ def main(argv=None) -> int:
         held = {g.name for g in fold}
         train = [g for g in cat if g.name not in held]
         mpath = fold_model(train, G, os.path.join(a.work, f"fold{fi}_of{a.folds}_seed0.npz"), seed=0, threads=a.threads)
+        npath = (fold_network_for(cat, fold, fi, a.folds, a.work, steps=a.network_steps, threads=a.threads)
+                 if "network" in kinds else None)
         gen = {g.name: G[g.name] for g in mock_genomes(fold, a.max_genomes)}
         mdir = os.path.join(a.work, f"binmock{fi}")
         for n in ns:
@@ -83,7 +94,7 @@ def main(argv=None) -> int:
             lengths = {m.names[i]: len(m.seqs[i]) for i in keep}
             total[(fi, n)] = len(gen)
             for k in kinds:
-                comp = mpath if k == "linear" else k
+                comp = mpath if k == "linear" else npath if k == "network" else k
                 wfit = c2(n, mix[k]["v1"], mix[k]["v2"])
                 for f in factors:
                     r = genomeface_core.bin(paths["contigs"], paths["depth"], markers=mk, composition=comp,
@@ -96,7 +107,8 @@ def main(argv=None) -> int:
           f"({sum(total[(fi, ns[0])] for fi in range(a.folds))} genomes); abundance weight = factor x AUROC-fitted c2(n)\n")
     print("| embedding | n | " + " | ".join(f"x{f:g}" for f in factors) + " | per fold at best |")
     print("|---|---|" + "---|" * len(factors) + "---|")
-    out = {}
+    path = os.path.join(a.work, "binning.json")
+    out = json.load(open(path)) if os.path.exists(path) else {}
     for k in kinds:
         for n in ns:
             sums = [sum(nc[(k, n, f)]) for f in factors]
@@ -104,7 +116,7 @@ def main(argv=None) -> int:
             out[f"{k}/{n}"] = dict(zip(map(str, factors), sums))
             print(f"| {k} | {n} | " + " | ".join(f"**{s}**" if i == b else str(s) for i, s in enumerate(sums))
                   + f" | {nc[(k, n, factors[b])]} |")
-    with open(os.path.join(a.work, "binning.json"), "w") as fh:
+    with open(path, "w") as fh:
         json.dump(out, fh, indent=1)
     print(f"\n({time.time() - t0:.0f} s)")
     return 0

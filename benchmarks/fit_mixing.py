@@ -9,13 +9,16 @@ vs different species) are scored by the combined distance
     d^2 = arccos^2(x.x') + w * arccos^2(y.y')
 
 (x: composition embedding -- raw TNF / raw 1712 z-scored over the mock, or
-the linear metric trained without the fold; y: ``embed.abundance``).  For
+the linear metric or the composition network trained without the fold, the
+network cached in ``--work`` by ``embeddings_auroc.fold_network_for``;
+y: ``embed.abundance``).  For
 each embedding and n, a golden-section search over log10(w) maximises the
 mean held-out AUROC over folds; then ``scipy.optimize.curve_fit`` fits
 c2(n) = 1/(v2 + v1/n) to the optimal weights.  Results go to stdout and
-``--work``/mixing.json (read by ``embeddings_binning.py``).
+``--work``/mixing.json (read by ``embeddings_binning.py``; kinds not
+computed this run keep their entries).
 
-    .venv/bin/python benchmarks/fit_mixing.py [--genomes DIR]
+    .venv/bin/python benchmarks/fit_mixing.py [--genomes DIR] [--kinds network] [--network-steps N]
 """
 from __future__ import annotations
 
@@ -38,7 +41,9 @@ from genomeface_core.train.evaluation import (auroc, fold_model, make_folds, moc
                                               read_catalog, sample_pairs)
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
-KINDS = ("tnf", "kmer1712", "linear")
+from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])
+
+KINDS = ("tnf", "kmer1712", "linear", "network")
 NS = (1, 2, 3, 5, 8, 10)
 MIN_LEN = 1500
 SEED_FIT = 100
@@ -81,13 +86,16 @@ def angle2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.arccos(c) ** 2
 
 
-def build_mocks(cat, G, folds, work, seed_base, ns, threads, max_genomes):
-    """Per fold: contigs (>= MIN_LEN), genome/species index, features, depths per n, linear model path."""
+def build_mocks(cat, G, folds, work, seed_base, ns, threads, max_genomes, network_steps=None):
+    """Per fold: contigs (>= MIN_LEN), genome/species index, features, depths per n, linear model path
+    and (``network_steps`` given) the fold network's path."""
     out = []
     for fi, fold in enumerate(folds):
         held = {g.name for g in fold}
         train = [g for g in cat if g.name not in held]
         mpath = fold_model(train, G, os.path.join(work, f"fold{fi}_of{len(folds)}_seed0.npz"), seed=0, threads=threads)
+        npath = (None if network_steps is None else
+                 fold_network_for(cat, fold, fi, len(folds), work, steps=network_steps, threads=threads))
         mg = mock_genomes(fold, max_genomes)
         gen = {g.name: G[g.name] for g in mg}
         depths, names0 = {}, None
@@ -108,14 +116,19 @@ def build_mocks(cat, G, folds, work, seed_base, ns, threads, max_genomes):
         sidx = np.array([sl.index(spec[t]) for t in truth])
         feats = kmer_features(seqs, threads=threads)
         out.append(dict(fold=fi, genomes=[g.name for g in mg], seqs=seqs, truth=truth, gidx=gidx, sidx=sidx,
-                        feats=feats, depths=depths, model=mpath, mock=mock0, keep=keep))
+                        feats=feats, depths=depths, model=mpath, network=npath, mock=mock0, keep=keep))
         print(f"fold {fi}: mock of {len(mg)} genomes, {len(seqs)} contigs >= {MIN_LEN} bp, "
               f"{sum(map(len, seqs)) / 1e6:.1f} Mbp", file=sys.stderr, flush=True)
     return out
 
 
-def composition_of(kind: str, feats: np.ndarray, model_path: str) -> np.ndarray:
-    return load_linear(model_path).embed(feats) if kind == "linear" else composition_raw(feats, kind)
+def composition_of(kind: str, feats: np.ndarray, mock: dict) -> np.ndarray:
+    """Embedding ``kind`` of a fold's mock features (trained kinds: the fold's model)."""
+    if kind == "network":
+        from genomeface_core.embed.network import load_network
+
+        return load_network(mock["network"]).embed(feats)
+    return load_linear(mock["model"]).embed(feats) if kind == "linear" else composition_raw(feats, kind)
 
 
 def main(argv=None) -> int:
@@ -126,18 +139,22 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--max-genomes", type=int, default=15, help="genomes per mock")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--kinds", default=",".join(KINDS), help="embeddings to fit (default: all; network needs TensorFlow)")
+    ap.add_argument("--network-steps", type=int, default=NETWORK_STEPS, help="steps of the cached fold networks")
     a = ap.parse_args(argv)
+    kinds = a.kinds.split(",")
     t0 = time.time()
     cat = read_catalog(a.genomes)
     G = load_genomes([g.file for g in cat])
     folds = make_folds(cat, a.folds)
-    mocks = build_mocks(cat, G, folds, a.work, SEED_FIT, NS, a.threads, a.max_genomes)
+    mocks = build_mocks(cat, G, folds, a.work, SEED_FIT, NS, a.threads, a.max_genomes,
+                        a.network_steps if "network" in kinds else None)
     rng = np.random.default_rng(0)
     # per fold: pair indices, labels, squared angles per embedding and per n
     P = []
     for mk in mocks:
         i, j, lab = sample_pairs(mk["gidx"], mk["sidx"], rng)
-        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk["model"]))) for k in KINDS}
+        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk))) for k in kinds}
         ay = {n: angle2(*(lambda e: (e[i], e[j]))(abundance(mk["depths"][n]))) for n in NS}
         P.append((lab, ax, ay))
 
@@ -145,11 +162,12 @@ def main(argv=None) -> int:
         return float(np.mean([auroc(-(ax[k][lab] + w * ay[n][lab]), -(ax[k][~lab] + w * ay[n][~lab]))
                               for lab, ax, ay in P]))
 
-    results = {}
+    path = os.path.join(a.work, "mixing.json")
+    results = json.load(open(path)) if os.path.exists(path) else {}
     print(f"\nAbundance weight maximising mean held-out AUROC (contig pairs of {a.folds} leave-genus-out mocks)\n")
     print("| embedding | n | AUROC comp. only | best w | AUROC at best w | c2 fit |")
     print("|---|---|---|---|---|---|")
-    for k in KINDS:
+    for k in kinds:
         best = {}
         for n in NS:
             lw, auc = golden(lambda t: mean_auc(k, n, 10 ** t), -3.0, 2.0)
@@ -164,12 +182,12 @@ def main(argv=None) -> int:
             print(f"| {k} | {n} | {r['auroc_comp']:.4f} | {r['w']:.3g} | {r['auroc']:.4f} | "
                   f"{r['w_fit']:.3g} (AUROC {r['auroc_fit']:.4f}) |")
     print("\nFitted constants, c2(n) = 1/(v2 + v1/n):\n")
-    for k in KINDS:
+    for k in kinds:
         print(f"  {k}: v1 = {results[k]['v1']:.4g}, v2 = {results[k]['v2']:.4g}")
     os.makedirs(a.work, exist_ok=True)
-    with open(os.path.join(a.work, "mixing.json"), "w") as fh:
+    with open(path, "w") as fh:
         json.dump(results, fh, indent=1)
-    print(f"\n({time.time() - t0:.0f} s; written {os.path.join(a.work, 'mixing.json')})")
+    print(f"\n({time.time() - t0:.0f} s; written {path})")
     return 0
 
 

@@ -216,3 +216,22 @@ def test_resume_refuses_other_settings(tmp_path, capsys):
     assert main(args) == 0
     assert main(args[:-2] + ["--seed", "9", "-o", str(tmp_path / "m"), "--resume"]) == 2
     assert "seed" in capsys.readouterr().err
+
+
+def test_shipped_network_registry_entry():
+    """--composition network: the shipped weights, mixing constants as in network.json, unit vectors,
+    package weights within 30 MB."""
+    from genomeface_core.embed import COMPOSITIONS, get_composition
+    from genomeface_core.embed.network import SHIPPED, load_network
+
+    comp = get_composition("network")
+    assert comp is COMPOSITIONS["network"] and comp.per_contig
+    net = load_network(SHIPPED)
+    assert (comp.v1, comp.v2) == pytest.approx((net.v1, net.v2), rel=1e-3)
+    assert net.meta["kind"] == "network" and len(net.meta["genomes"]) >= 100
+    X = np.random.default_rng(1).random((64, 1712)).astype(np.float32)
+    e = comp.embed(X)
+    assert e.shape == (64, net.dims) and e.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
+    weights = os.path.dirname(SHIPPED)
+    assert sum(os.path.getsize(os.path.join(weights, f)) for f in os.listdir(weights)) <= 30e6

@@ -82,3 +82,25 @@ def test_train_bad_inputs(tmp_path, capsys):
     lab.write_text("".join(f"{r['file']}\tsame\n" for r in rows))
     assert main(["train-composition", "--genomes", str(d), "--labels", str(lab), "-o", str(tmp_path / "m")]) == 2
     assert "at least 2 classes" in capsys.readouterr().err
+
+
+def test_network_composition_is_lazy_and_needs_the_nn_extra(monkeypatch):
+    """Registering 'network' imports no TensorFlow; without it, choosing it is a one-line InputError."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from genomeface_core.embed import get_composition
+    from genomeface_core.errors import InputError
+
+    code = ("import sys, genomeface_core.embed as e; e.get_composition('linear'); "
+            "assert 'network' in e.COMPOSITIONS; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("keras", "tensorflow") else real(name, *a))
+    with pytest.raises(InputError) as ei:
+        get_composition("network")
+    msg = str(ei.value)
+    assert "genomeface[nn]" in msg and "--composition network" in msg and "\n" not in msg

@@ -39,13 +39,19 @@ def _linear(features: np.ndarray) -> np.ndarray:
     return composition_linear(features)
 
 
+def _network(features: np.ndarray) -> np.ndarray:
+    from .network import shipped_network  # Keras / TensorFlow load on first use only
+    return shipped_network().embed(features)
+
+
 # (v1, v2) per embedding: fitted by benchmarks/fit_mixing.py on leave-genus-out
 # mocks from ../shared/genomes (golden-section search of held-out AUROC per
 # sample count, then curve_fit of c2(n) = 1/(v2 + v1/n)), then checked by
 # near-complete genomes on other held-out mocks (benchmarks/embeddings_binning.py):
 # for tnf and kmer1712 4x the AUROC-fitted weight recovers more genomes (NC,
 # 1 + 5 samples: tnf 95 vs 87, kmer1712 86 vs 85), so their constants are the
-# AUROC fit / 4; for linear the AUROC fit ties for best (105).  See
+# AUROC fit / 4; for linear the AUROC fit ties for best (105), for network it
+# is best (103; fold networks trained without the held-out genomes).  See
 # embed/weights/MODEL_CARD.md.
 COMPOSITIONS: dict[str, Composition] = {
     "kmer1712": Composition("kmer1712", lambda f: composition_raw(f, "kmer1712", dims=None),
@@ -55,6 +61,10 @@ COMPOSITIONS: dict[str, Composition] = {
     "linear": Composition("linear", _linear, 0.1740, 1e-6,
                           "learned linear metric (shrinkage LDA on z-scored 1712 k-mer frequencies), L2-normalised",
                           per_contig=True),
+    # v1, v2 as in weights/network.json (tests check they agree); loads TensorFlow on first embed
+    "network": Composition("network", _network, 0.1331, 1e-6,
+                           "composition network (CurricularFace-trained, 512/1024 -> 128, weights/network.keras; "
+                           "needs the nn extra)", per_contig=True),
 }
 
 
@@ -66,6 +76,10 @@ def get_composition(name: str | os.PathLike) -> Composition:
     is an :class:`~genomeface_core.errors.InputError` naming it.
     """
     key = os.fspath(name)
+    if key == "network":  # fail before any work when the nn extra is missing
+        from .network import require_nn
+
+        require_nn("--composition network")
     if key in COMPOSITIONS:
         return COMPOSITIONS[key]
     from .network import is_network_path

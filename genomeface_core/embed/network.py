@@ -26,6 +26,21 @@ from .raw import l2_normalise
 MODEL_FILE = "model.keras"
 META_FILE = "model.json"
 DEFAULT_V1, DEFAULT_V2 = 0.1740, 1e-6  # shipped linear metric's (embed.COMPOSITIONS["linear"])
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "network.keras")  # --composition network
+
+
+def require_nn(what: str) -> None:
+    """InputError (one line) unless Keras and TensorFlow are installed; checked without importing them."""
+    from importlib.util import find_spec
+
+    if find_spec("keras") is None or find_spec("tensorflow") is None:
+        raise InputError(None, f"{what} needs TensorFlow: pip install 'genomeface[nn]'")
+
+
+def shipped_network() -> "NetworkModel":
+    """The shipped network (``weights/network.keras`` + ``network.json``), loaded once."""
+    require_nn("--composition network")
+    return get_network(SHIPPED)
 
 
 @lru_cache(maxsize=1)

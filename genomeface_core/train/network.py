@@ -290,17 +290,19 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     ckpt = checkpoint_dir(output)
-    start, losses, resumed = 0, [], []
+    start, losses, resumed, before = 0, [], [], 0.0  # before: seconds spent by earlier runs
     if resume:
         state = load_checkpoint(model, ckpt, config)
         start, losses, resumed = int(state["step"]), list(state["loss"]), list(state.get("resumed_from", []))
+        before = float(state.get("seconds", 0.0))
         if start > steps:
             raise InputError(ckpt, f"checkpoint is at step {start}, beyond --steps {steps}")
         resumed.append(start)
         log.info("resuming from %s at step %d", ckpt, start)
 
     def save(step: int, new_losses: list) -> None:
-        save_checkpoint(model, ckpt, dict(step=step, loss=losses + new_losses, resumed_from=resumed, config=config))
+        save_checkpoint(model, ckpt, dict(step=step, loss=losses + new_losses, resumed_from=resumed, config=config,
+                                          seconds=round(before + time.perf_counter() - t0, 1)))
 
     log.info("training composition network %s -> %d dims on %d genomes (%d classes): steps %d-%d x %d windows",
              "/".join(map(str, widths)), dims, len(names), len(classes), start + 1, steps, batch)
@@ -312,7 +314,7 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
         model.fit(_dataset(lambda: batch_stream(draw, start, steps, round_steps)), epochs=1,
                   steps_per_epoch=steps - start, shuffle=False, verbose=0, callbacks=[cb])
         losses += cb.losses
-    seconds = round(time.perf_counter() - t0, 1)
+    seconds = round(before + time.perf_counter() - t0, 1)  # all runs of a resumed training
 
     v1 = DEFAULT_V1 if v1 is None else v1
     v2 = DEFAULT_V2 if v2 is None else v2
