@@ -33,7 +33,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from .network import MODEL_FILE, _first_line, custom_layers, resolve
+from .keras_io import first_line, load_keras_file, save_keras_file
+from .network import custom_layers, resolve
 from .raw import l2_normalise
 
 N_SAMPLE_FEATURES = 4
@@ -143,18 +144,7 @@ class AbundanceModel:
 def load_abundance_model(path: str | os.PathLike) -> AbundanceModel:
     """Load and validate; any problem is an :class:`InputError` naming the file."""
     p, mp = resolve(path)
-    if not os.path.isfile(p):
-        raise InputError(p, "abundance network not found (expected a .keras file or a directory with model.keras)")
-    try:
-        import keras
-    except ImportError:
-        raise InputError(p, "the abundance network needs TensorFlow: pip install 'genomeface[nn]'") from None
-    custom_layers()
-    abundance_layers()
-    try:
-        model = keras.saving.load_model(p, safe_mode=True, compile=False)
-    except Exception as e:  # noqa: BLE001 -- keras raises many types for bad files
-        raise InputError(p, f"not a loadable Keras model: {_first_line(e)}") from None
+    model = load_keras_file(p, "abundance network", (custom_layers, abundance_layers))
     try:
         ins, outs = model.inputs, model.outputs
         ok = len(ins) == 1 and len(outs) == 1 and len(ins[0].shape) == 2 and len(outs[0].shape) == 2
@@ -173,7 +163,7 @@ def load_abundance_model(path: str | os.PathLike) -> AbundanceModel:
             mixing = {str(k): (float(v[0]), float(v[1])) for k, v in j.get("mixing", {}).items()}
             meta = j.get("meta", {}) if isinstance(j.get("meta", {}), dict) else {}
         except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
-            raise InputError(mp, f"unreadable abundance network metadata (JSON with mixing): {_first_line(e)}") from None
+            raise InputError(mp, f"unreadable abundance network metadata (JSON with mixing): {first_line(e)}") from None
         for k, (v1, v2) in mixing.items():
             if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
                 raise InputError(mp, f"mixing constants for {k} must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
@@ -199,15 +189,7 @@ def get_abundance_model(path: str | os.PathLike) -> AbundanceModel:
 def save_abundance_model(model, path: str | os.PathLike, mixing: dict[str, Sequence[float]] | None = None,
                          meta: dict | None = None) -> str:
     """Write ``model`` (``.keras`` file, or directory -> ``DIR/model.keras``) and its JSON; returns the model file."""
-    p = os.fspath(path)
-    if not p.endswith(".keras"):
-        os.makedirs(p, exist_ok=True)
-        p = os.path.join(p, MODEL_FILE)
-    elif os.path.dirname(p):
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-    tmp = p[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, p)
+    p = save_keras_file(model, path)
     write_metadata(p, mixing or {}, meta or {})
     return p
 
