@@ -124,7 +124,7 @@ class AbundanceModel:
                 return self.mixing[key]
         return None
 
-    def embed(self, depths: np.ndarray, max_cells: int = 1 << 21) -> np.ndarray:
+    def embed(self, depths: np.ndarray, max_cells: int = 1 << 24) -> np.ndarray:
         """(n, samples) depths (x) -> (n, samples * k) float32 unit vectors.
 
         Batches hold about ``max_cells`` attention scores (contigs x samples^2).
