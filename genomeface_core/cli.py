@@ -94,6 +94,17 @@ def _cap_threads(threads: int) -> None:
         os.environ.setdefault(var, str(threads))
 
 
+def _quality_summary(table: list[dict]) -> str:
+    """Bins by marker-gene quality (MIMAG-like tiers; completeness and contamination in %).
+
+    >>> _quality_summary([dict(completeness=95.0, contamination=2.5), dict(completeness=60.0, contamination=0.0)])
+    '1 with completeness >= 90% and contamination <= 5%, 1 more >= 50% / <= 10%'
+    """
+    high = sum(r["completeness"] >= 90 and r["contamination"] <= 5 for r in table)
+    medium = sum(r["completeness"] >= 50 and r["contamination"] <= 10 for r in table) - high
+    return f"{high} with completeness >= 90% and contamination <= 5%, {medium} more >= 50% / <= 10%"
+
+
 def main(argv: list[str] | None = None) -> int:
     # --threads is read before the full parser is built: building it may import NumPy
     pre = argparse.ArgumentParser(add_help=False)
@@ -115,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                           rescue_vote=args.rescue_vote, prefix=args.prefix, force=args.force,
                           progress=sys.stderr.isatty() if args.progress is None else args.progress)
             if not args.quiet:
-                print(f"{len(res.bins)} bins written to {args.outdir}", file=sys.stderr)
+                print(f"{len(res.bins)} bins written to {args.outdir}: {_quality_summary(res.table)}",
+                      file=sys.stderr)
         elif args.command == "embed":
             import numpy as np
 
