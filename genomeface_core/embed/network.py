@@ -21,9 +21,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..features import N_FEATURES
+from .keras_io import MODEL_FILE, first_line, load_keras_file, save_keras_file
 from .raw import l2_normalise
 
-MODEL_FILE = "model.keras"
 META_FILE = "model.json"
 DEFAULT_V1, DEFAULT_V2 = 0.1740, 1e-6  # shipped linear metric's (embed.COMPOSITIONS["linear"])
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "network.keras")  # --composition network
@@ -108,25 +108,10 @@ class NetworkModel:
         return l2_normalise(out, inplace=True)
 
 
-def _first_line(e: BaseException) -> str:
-    s = str(e).strip()
-    return s.splitlines()[0][:200] if s else type(e).__name__
-
-
 def load_network(path: str | os.PathLike) -> NetworkModel:
     """Load and validate; any problem is an :class:`InputError` naming the file."""
     p, mp = resolve(path)
-    if not os.path.isfile(p):
-        raise InputError(p, "composition network not found (expected a .keras file or a directory with model.keras)")
-    try:
-        import keras
-    except ImportError:
-        raise InputError(p, "loading a .keras composition network needs TensorFlow: pip install 'genomeface[nn]'") from None
-    custom_layers()
-    try:
-        model = keras.saving.load_model(p, safe_mode=True, compile=False)
-    except Exception as e:  # noqa: BLE001 -- keras raises many types for bad files
-        raise InputError(p, f"not a loadable Keras model: {_first_line(e)}") from None
+    model = load_keras_file(p, "composition network", (custom_layers,))
     try:
         ins, outs = model.inputs, model.outputs
         ok = (len(ins) == 1 and len(outs) == 1 and tuple(ins[0].shape)[1:] == (N_FEATURES,)
@@ -143,7 +128,7 @@ def load_network(path: str | os.PathLike) -> NetworkModel:
             v1, v2 = float(j.get("v1", v1)), float(j.get("v2", v2))
             meta = j.get("meta", {}) if isinstance(j.get("meta", {}), dict) else {}
         except (OSError, ValueError, TypeError, AttributeError) as e:
-            raise InputError(mp, f"unreadable network metadata (JSON with v1, v2): {_first_line(e)}") from None
+            raise InputError(mp, f"unreadable network metadata (JSON with v1, v2): {first_line(e)}") from None
         if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
             raise InputError(mp, f"mixing constants must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
     return NetworkModel(model, v1, v2, meta, p)
@@ -166,15 +151,7 @@ def get_network(path: str | os.PathLike) -> NetworkModel:
 
 def save_network(model, path: str | os.PathLike, v1: float, v2: float, meta: dict | None = None) -> str:
     """Write ``model`` (path: ``.keras`` file, or directory -> ``DIR/model.keras``) and its JSON; returns the model file."""
-    p = os.fspath(path)
-    if not p.endswith(".keras"):
-        os.makedirs(p, exist_ok=True)
-        p = os.path.join(p, MODEL_FILE)
-    elif os.path.dirname(p):
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-    tmp = p[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, p)
+    p = save_keras_file(model, path)
     _, mp = resolve(p)
     with open(mp, "w") as fh:
         json.dump({"format": "genomeface-network", "version": 1, "v1": float(v1), "v2": float(v2),
