@@ -26,38 +26,19 @@ import os
 import sys
 import time
 
-import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, here)
 
-from embeddings_binning import MIN_LEN, SEED_BIN, c2  # noqa: E402
+from embeddings_binning import MIN_LEN, c2, mock_with_markers  # noqa: E402
 
 import genomeface_core  # noqa: E402
 from genomeface_core.evaluate import evaluate  # noqa: E402
-from genomeface_core.markers import find_markers, write_markers_tsv  # noqa: E402
-from genomeface_core.simulate import make_mock, write_mock  # noqa: E402
 from genomeface_core.train.evaluation import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 CHOICES = ("raw", "network")
-
-
-def mock_with_markers(gen: dict, fi: int, n: int, work: str, threads: int):
-    """The fold's binning mock with ``n`` samples written under ``work``; (paths, markers TSV, truth, lengths)."""
-    m = make_mock(gen, n_samples=n, seed=SEED_BIN + fi)
-    keep = [i for i, s in enumerate(m.seqs) if len(s) >= MIN_LEN]
-    mdir = os.path.join(work, f"binmock{fi}")
-    paths = write_mock(m, os.path.join(mdir, f"n{n}"))
-    mk = os.path.join(mdir, "markers.tsv")
-    if not os.path.exists(mk):  # same contigs for every n: gene calling once per fold
-        counts = find_markers([m.seqs[i] for i in keep], threads=threads)
-        write_markers_tsv(mk + ".tmp", [m.names[i] for i in keep], counts)
-        os.replace(mk + ".tmp", mk)
-    truth = {m.names[i]: m.genome[i] for i in keep}
-    lengths = {m.names[i]: len(m.seqs[i]) for i in keep}
-    return paths, mk, truth, lengths
 
 
 def main(argv=None) -> int:

@@ -40,6 +40,27 @@ MIN_LEN = 1500
 SEED_BIN = 200
 
 
+def mock_with_markers(gen: dict, fi: int, n: int, work: str, threads: int):
+    """Fold ``fi``'s binning mock with ``n`` samples written under ``work``: (paths, markers TSV, truth, lengths).
+
+    The contigs do not depend on ``n`` (same seed), so gene calling runs once per fold.
+    """
+    m = make_mock(gen, n_samples=n, seed=SEED_BIN + fi)
+    keep = [i for i, s in enumerate(m.seqs) if len(s) >= MIN_LEN]
+    mdir = os.path.join(work, f"binmock{fi}")
+    paths = write_mock(m, os.path.join(mdir, f"n{n}"))
+    mk = os.path.join(mdir, "markers.tsv")
+    if not os.path.exists(mk):
+        t1 = time.time()
+        counts = find_markers([m.seqs[i] for i in keep], threads=threads)
+        write_markers_tsv(mk + ".tmp", [m.names[i] for i in keep], counts)
+        os.replace(mk + ".tmp", mk)
+        print(f"fold {fi}: markers in {time.time() - t1:.0f} s", file=sys.stderr, flush=True)
+    truth = {m.names[i]: m.genome[i] for i in keep}
+    lengths = {m.names[i]: len(m.seqs[i]) for i in keep}
+    return paths, mk, truth, lengths
+
+
 def c2(n, v1, v2):
     return 1.0 / (v2 + v1 / n)
 
@@ -78,20 +99,8 @@ def main(argv=None) -> int:
         npath = (fold_network_for(cat, fold, fi, a.folds, a.work, steps=a.network_steps, threads=a.threads)
                  if "network" in kinds else None)
         gen = {g.name: G[g.name] for g in mock_genomes(fold, a.max_genomes)}
-        mdir = os.path.join(a.work, f"binmock{fi}")
         for n in ns:
-            m = make_mock(gen, n_samples=n, seed=SEED_BIN + fi)
-            keep = [i for i, s in enumerate(m.seqs) if len(s) >= MIN_LEN]
-            paths = write_mock(m, os.path.join(mdir, f"n{n}"))
-            mk = os.path.join(mdir, "markers.tsv")
-            if not os.path.exists(mk):
-                t1 = time.time()
-                counts = find_markers([m.seqs[i] for i in keep], threads=a.threads)
-                write_markers_tsv(mk + ".tmp", [m.names[i] for i in keep], counts)
-                os.replace(mk + ".tmp", mk)
-                print(f"fold {fi}: markers in {time.time() - t1:.0f} s", file=sys.stderr, flush=True)
-            truth = {m.names[i]: m.genome[i] for i in keep}
-            lengths = {m.names[i]: len(m.seqs[i]) for i in keep}
+            paths, mk, truth, lengths = mock_with_markers(gen, fi, n, a.work, a.threads)
             total[(fi, n)] = len(gen)
             for k in kinds:
                 comp = mpath if k == "linear" else npath if k == "network" else k
