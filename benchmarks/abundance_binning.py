@@ -31,7 +31,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, ".."))
 sys.path.insert(0, here)
 
-from embeddings_binning import MIN_LEN, c2, mock_with_markers  # noqa: E402
+from embeddings_binning import MIN_LEN, c2, mock_with_markers, near_complete  # noqa: E402
 
 import genomeface_core  # noqa: E402
 from genomeface_core.evaluate import evaluate  # noqa: E402
@@ -82,11 +82,10 @@ def main(argv=None) -> int:
             paths, mk, truth, lengths = mock_with_markers(gen, fi, n, a.work, a.threads)
             for ab in CHOICES:
                 for f in factors:
-                    r = genomeface_core.bin(paths["contigs"], paths["depth"], markers=mk, composition=comp,
-                                            abundance="raw" if ab == "raw" else net,
-                                            abundance_weight=c2(n, *fits[ab]) * f, threads=a.threads)
-                    ev = evaluate(dict(zip(r.names, r.assignment)), truth, lengths)
-                    nc.setdefault((ab, n, f), []).append(ev.recovered(0.9, 0.95))
+                    nc.setdefault((ab, n, f), []).append(
+                        near_complete(paths, mk, truth, lengths, composition=comp,
+                                      abundance="raw" if ab == "raw" else net,
+                                      abundance_weight=c2(n, *fits[ab]) * f, threads=a.threads))
                 print(f"fold {fi} n={n} {ab}: NC " + " ".join(f"x{f:g}={nc[(ab, n, f)][-1]}" for f in factors)
                       + f" of {len(gen)}  ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     print(f"\nNear-complete genomes (recall >= 0.9, precision >= 0.95), sum over {a.folds} held-out mocks "

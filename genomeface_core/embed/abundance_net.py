@@ -33,7 +33,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
-from .keras_io import first_line, load_keras_file, save_keras_file
+from .keras_io import first_line, load_cached, load_keras_file, save_keras_file
 from .network import custom_layers, resolve
 from .raw import l2_normalise
 
@@ -170,20 +170,9 @@ def load_abundance_model(path: str | os.PathLike) -> AbundanceModel:
     return AbundanceModel(model, mixing, meta, p)
 
 
-@lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> AbundanceModel:
-    return load_abundance_model(path)
-
-
 def get_abundance_model(path: str | os.PathLike) -> AbundanceModel:
     """Load (cached per path and modification time); ``"network"`` is the shipped model."""
-    p = WEIGHTS if os.fspath(path) == "network" else os.fspath(path)
-    f, _ = resolve(p)
-    try:
-        mt = os.path.getmtime(f)
-    except OSError:
-        return load_abundance_model(f)  # raises InputError
-    return _cached(os.path.abspath(f), mt)
+    return load_cached(load_abundance_model, resolve(WEIGHTS if os.fspath(path) == "network" else path)[0])
 
 
 def save_abundance_model(model, path: str | os.PathLike, mixing: dict[str, Sequence[float]] | None = None,

@@ -5,6 +5,7 @@ Keras / TensorFlow are imported inside functions only.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from ..errors import InputError
 
@@ -52,3 +53,17 @@ def save_keras_file(model, path: str | os.PathLike) -> str:
     model.save(tmp)
     os.replace(tmp, p)
     return p
+
+
+@lru_cache(maxsize=8)
+def _cached(loader, path: str, mtime: float):
+    return loader(path)
+
+
+def load_cached(loader, path: str):
+    """``loader(path)``, cached per absolute path and modification time (a retrained file reloads)."""
+    try:
+        mt = os.path.getmtime(path)
+    except OSError:
+        return loader(path)  # the loader raises InputError naming the file
+    return _cached(loader, os.path.abspath(path), mt)

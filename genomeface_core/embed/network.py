@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features import N_FEATURES
-from .keras_io import MODEL_FILE, first_line, load_keras_file, save_keras_file
+from .keras_io import MODEL_FILE, first_line, load_cached, load_keras_file, save_keras_file
 from .raw import l2_normalise
 
 META_FILE = "model.json"
@@ -134,19 +134,9 @@ def load_network(path: str | os.PathLike) -> NetworkModel:
     return NetworkModel(model, v1, v2, meta, p)
 
 
-@lru_cache(maxsize=4)
-def _cached(path: str, mtime: float) -> NetworkModel:
-    return load_network(path)
-
-
 def get_network(path: str | os.PathLike) -> NetworkModel:
     """Load (cached per path and modification time)."""
-    p, _ = resolve(path)
-    try:
-        mt = os.path.getmtime(p)
-    except OSError:
-        return load_network(p)  # raises InputError
-    return _cached(os.path.abspath(p), mt)
+    return load_cached(load_network, resolve(path)[0])
 
 
 def save_network(model, path: str | os.PathLike, v1: float, v2: float, meta: dict | None = None) -> str:
