@@ -134,24 +134,20 @@ def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence
             del feats
     with timer("abundance"):
         if depths is None:
-            y = None
-        elif ab_model is None:
-            y = emb.abundance(depths)
+            y, w = None, 0.0
         else:
-            y = ab_model.embed(depths)
-        if y is None:
-            w = 0.0
-        elif abundance_weight is not None:
-            w = float(abundance_weight)
-        elif ab_model is None:
-            w = c2(depths.shape[1], comp.v1, comp.v2)
-        else:
-            w = c2(depths.shape[1], *_network_constants(ab_model, composition))
+            y = emb.abundance(depths) if ab_model is None else ab_model.embed(depths)
+            if abundance_weight is not None:
+                w = float(abundance_weight)
+            else:
+                # the weight's constants belong to the pair of embeddings they were fitted for
+                v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition)
+                w = c2(depths.shape[1], *v)
     return Embedded(kept, depths, samples, x, y, w, allc.names)
 
 
 def _abundance_model(name: str):
-    """The co-abundance network for ``--abundance network|PATH`` (InputError naming a bad file)."""
+    """The co-abundance network for ``--abundance-model network|PATH`` (InputError naming a bad file)."""
     from .embed.abundance_net import get_abundance_model
 
     if name != "network" and not os.path.exists(name):
@@ -162,14 +158,14 @@ def _abundance_model(name: str):
 
 def _network_constants(model, composition: str) -> tuple[float, float]:
     """(v1, v2) the abundance network was fitted with for ``composition`` (else for ``linear``)."""
-    key = composition if composition in model.mixing else "linear"
-    if key not in model.mixing:
+    v = model.constants(composition)
+    if v is None:
         raise InputError(model.path, "abundance network has no fitted mixing constants; "
                                      "give --abundance-weight or refit them (benchmarks/abundance_auroc.py)")
-    if key != composition:
+    if composition not in model.mixing:
         log.warning("abundance network has no mixing constants fitted with composition %r; using those for 'linear'",
                     composition)
-    return model.mixing[key]
+    return v
 
 
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
