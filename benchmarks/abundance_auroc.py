@@ -44,7 +44,7 @@ NS = (1, 2, 3, 5, 8, 10, 20, 32)
 # c2(n) is fitted on n <= 10 only: above that AUROC saturates at 1.0000 on these
 # mocks, so the optimal weight is undetermined there (golden search returns noise)
 FIT_NS = tuple(n for n in NS if n <= 10)
-KINDS = ("linear", "tnf", "kmer1712")
+KINDS = ("linear", "tnf", "kmer1712", "network")
 SEED_FIT = 100
 
 
@@ -66,8 +66,12 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--max-genomes", type=int, default=15, help="genomes per mock")
     ap.add_argument("--steps", type=int, default=6000, help="training steps per fold network")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="composition embeddings to fit c2(n) with")
+    ap.add_argument("--network-steps", type=int, default=8000,
+                    help="training steps of the fold composition networks (cached by embeddings_auroc.py)")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
+    kinds = a.kinds.split(",")
     t0 = time.time()
     os.makedirs(a.work, exist_ok=True)
     cat = read_catalog(a.genomes)
@@ -75,13 +79,14 @@ def main(argv=None) -> int:
     folds = make_folds(cat, a.folds)
     nets = [fold_abundance_model(cat, f, i, a.folds, a.work, a.steps) for i, f in enumerate(folds)]
     t_train = time.time() - t0
-    mocks = build_mocks(cat, G, folds, a.work, SEED_FIT, NS, a.threads, a.max_genomes)
+    mocks = build_mocks(cat, G, folds, a.work, SEED_FIT, NS, a.threads, a.max_genomes,
+                        network_steps=a.network_steps if "network" in kinds else None)
     rng = np.random.default_rng(0)
     P = []  # per fold: labels, composition angles per kind, abundance angles per (embedding, n)
     for mk, net in zip(mocks, nets):
         i, j, lab = sample_pairs(mk["gidx"], mk["sidx"], rng)
         model = get_abundance_model(net)
-        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk))) for k in KINDS}
+        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk))) for k in kinds}
         ay = {}
         for n in NS:
             ay["raw", n] = angle2(*(lambda e: (e[i], e[j]))(abundance_raw(mk["depths"][n])))
@@ -108,7 +113,7 @@ def main(argv=None) -> int:
     print("| composition | n | raw: best w | raw: AUROC | raw at c2 fit | network: best w | network: AUROC "
           "| network at c2 fit |")
     print("|---|---|---|---|---|---|---|---|")
-    for k in KINDS:
+    for k in kinds:
         best = {}
         for ab in ("raw", "network"):
             for n in NS:
@@ -124,7 +129,7 @@ def main(argv=None) -> int:
             print(f"| {k} | {n}{'*' if n in held_out else ''} | {r['w']:.3g} | {r['auroc']:.4f} | "
                   f"{r['auroc_fit']:.4f} | {q['w']:.3g} | {q['auroc']:.4f} | {q['auroc_fit']:.4f} |")
     print("\nFitted c2(n) = 1/(v2 + v1/n):\n")
-    for k in KINDS:
+    for k in kinds:
         for ab in ("raw", "network"):
             f = res["mixing"][k][ab]
             print(f"  {k} + {ab}: v1 = {f['v1']:.4g}, v2 = {f['v2']:.4g}")
