@@ -128,3 +128,24 @@ def test_shipped_network_loads_offline_and_is_equivariant():
     assert set(m.mixing) >= {"linear", "tnf", "kmer1712"} and len(m.meta["genomes"]) == 109
     d = np.random.default_rng(5).lognormal(1.0, 1.2, (30, 4))
     np.testing.assert_allclose(_angles(m.embed(d)), _angles(m.embed(d[:, [2, 0, 3, 1]])), atol=2e-3)
+
+
+def test_model_flags_name_an_incompatible_model(tmp_path, mock8, capsys, trained):
+    """--composition-model (alias of --composition) given the abundance network, and
+    --abundance-model given a composition-shaped model: one line naming the file, exit 2."""
+    from genomeface_core.cli import main
+
+    _, paths = mock8
+    rc = main(["bin", "-i", paths["contigs"], "-a", paths["depth"], "-o", str(tmp_path / "o1"),
+               "--composition-model", str(trained)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "incompatible composition network" in err[0], err
+    assert str(trained) in err[0] and not (tmp_path / "o1").exists()
+    from genomeface_core.embed.network import __file__ as netmod
+
+    comp_net = os.path.join(os.path.dirname(netmod), "weights", "network.keras")
+    rc = main(["bin", "-i", paths["contigs"], "-a", paths["depth"], "-o", str(tmp_path / "o2"),
+               "--abundance-model", comp_net])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "incompatible abundance network" in err[0] and comp_net in err[0], err
+    assert not (tmp_path / "o2").exists()
