@@ -35,7 +35,7 @@ from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])
 
-KINDS = ("tnf", "kmer1712", "linear", "network")
+KINDS = ("tnf", "kmer1712", "linear", "network", "linear+network")
 MIN_LEN = 1500
 SEED_BIN = 200
 
@@ -103,13 +103,13 @@ def main(argv=None) -> int:
         train = [g for g in cat if g.name not in held]
         mpath = fold_model(train, G, os.path.join(a.work, f"fold{fi}_of{a.folds}_seed0.npz"), seed=0, threads=a.threads)
         npath = (fold_network_for(cat, fold, fi, a.folds, a.work, steps=a.network_steps, threads=a.threads)
-                 if "network" in kinds else None)
+                 if any("network" in k for k in kinds) else None)
         gen = {g.name: G[g.name] for g in mock_genomes(fold, a.max_genomes)}
         for n in ns:
             paths, mk, truth, lengths = mock_with_markers(gen, fi, n, a.work, a.threads)
             total[(fi, n)] = len(gen)
             for k in kinds:
-                comp = mpath if k == "linear" else npath if k == "network" else k
+                comp = {"linear": mpath, "network": npath, "linear+network": f"{mpath}+{npath}"}.get(k, k)
                 wfit = c2(n, mix[k]["v1"], mix[k]["v2"])
                 for f in factors:
                     nc.setdefault((k, n, f), []).append(

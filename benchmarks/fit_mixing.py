@@ -43,7 +43,7 @@ from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])
 
-KINDS = ("tnf", "kmer1712", "linear", "network")
+KINDS = ("tnf", "kmer1712", "linear", "network", "linear+network")
 NS = (1, 2, 3, 5, 8, 10)
 MIN_LEN = 1500
 SEED_FIT = 100
@@ -124,6 +124,11 @@ def build_mocks(cat, G, folds, work, seed_base, ns, threads, max_genomes, networ
 
 def composition_of(kind: str, feats: np.ndarray, mock: dict) -> np.ndarray:
     """Embedding ``kind`` of a fold's mock features (trained kinds: the fold's model)."""
+    if kind == "linear+network":
+        from genomeface_core.embed import ENSEMBLE_SHARE
+
+        return np.hstack([composition_of("linear", feats, mock) * np.float32(np.sqrt(ENSEMBLE_SHARE)),
+                          composition_of("network", feats, mock) * np.float32(np.sqrt(1 - ENSEMBLE_SHARE))])
     if kind == "network":
         from genomeface_core.embed.network import load_network
 
@@ -148,7 +153,7 @@ def main(argv=None) -> int:
     G = load_genomes([g.file for g in cat])
     folds = make_folds(cat, a.folds)
     mocks = build_mocks(cat, G, folds, a.work, SEED_FIT, NS, a.threads, a.max_genomes,
-                        a.network_steps if "network" in kinds else None)
+                        a.network_steps if any("network" in k for k in kinds) else None)
     rng = np.random.default_rng(0)
     # per fold: pair indices, labels, squared angles per embedding and per n
     P = []

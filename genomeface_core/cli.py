@@ -33,7 +33,8 @@ def _add_input_args(p: argparse.ArgumentParser) -> None:
                    help="ignore contigs shorter than this (default 1500)")
     p.add_argument("--composition", "--composition-model", dest="composition", default="linear", metavar="NAME|PATH",
                    help="composition embedding: linear (default, shipped learned metric), tnf, kmer1712, "
-                        "network, or a model trained with 'genomeface train-composition'")
+                        "network, linear+network (both, concatenated 3:1), or a model trained with "
+                        "'genomeface train-composition' (FIRST+SECOND concatenates two)")
     p.add_argument("--abundance-model", default="raw", metavar="raw|network|PATH",
                    help="abundance embedding: raw (default, log1p depths + constant coordinate), network "
                         "(shipped co-abundance network) or a model trained with 'genomeface train-abundance'")

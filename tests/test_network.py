@@ -235,3 +235,22 @@ def test_shipped_network_registry_entry():
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-5)
     weights = os.path.dirname(SHIPPED)
     assert sum(os.path.getsize(os.path.join(weights, f)) for f in os.listdir(weights)) <= 30e6
+
+
+def test_concatenated_composition_is_a_weighted_cosine(tmp_path):
+    from genomeface_core.embed import ENSEMBLE_SHARE, get_composition
+    from genomeface_core.errors import InputError
+    from genomeface_core.features import kmer_features
+    from genomeface_core.simulate import read_genome
+
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    recs = read_genome(GENOMES / pick_genomes(1, min_bp=800_000, max_bp=2_000_000)[0]["file"])
+    x = kmer_features([recs[0][i:i + 3000] for i in range(0, 60_000, 3000)])
+    ens, lin, net = (get_composition(k) for k in ("linear+network", "linear", "network"))
+    e, a, b = ens.embed(x), lin.embed(x), net.embed(x)
+    assert np.allclose(np.linalg.norm(e, axis=1), 1, atol=1e-5) and ens.per_contig
+    np.testing.assert_allclose(e @ e.T, ENSEMBLE_SHARE * (a @ a.T) + (1 - ENSEMBLE_SHARE) * (b @ b.T), atol=1e-5)
+    assert (ens.v1, ens.v2) != (0.0, 0.0)
+    with pytest.raises(InputError, match="unknown composition"):
+        get_composition("linear+nonsense")

@@ -68,6 +68,23 @@ COMPOSITIONS: dict[str, Composition] = {
 }
 
 
+ENSEMBLE_SHARE = 0.75  # first component's share of the squared angle (leave-genus-out AUROC, MODEL_CARD)
+
+
+def combine(a: Composition, b: Composition, share: float = ENSEMBLE_SHARE, v1: float | None = None,
+            v2: float | None = None) -> Composition:
+    """Concatenation [sqrt(share) x_a, sqrt(1 - share) x_b] of two embeddings: a unit vector whose
+    cosine is share cos_a + (1 - share) cos_b.  Mixing constants default to ``a``'s."""
+    wa, wb = np.float32(np.sqrt(share)), np.float32(np.sqrt(1.0 - share))
+
+    def embed(f: np.ndarray) -> np.ndarray:
+        return np.hstack([a.embed(f) * wa, b.embed(f) * wb])
+
+    return Composition(f"{a.name}+{b.name}", embed, a.v1 if v1 is None else v1, a.v2 if v2 is None else v2,
+                       f"{share:g} {a.name} + {1 - share:g} {b.name} (concatenated)",
+                       per_contig=a.per_contig and b.per_contig)
+
+
 def get_composition(name: str | os.PathLike) -> Composition:
     """A registered embedding by name, or a trained model: a linear metric (``.npz`` file or folder
     with ``model.npz``) or a composition network (``.keras`` file or folder with ``model.keras``).
@@ -76,6 +93,11 @@ def get_composition(name: str | os.PathLike) -> Composition:
     is an :class:`~genomeface_core.errors.InputError` naming it.
     """
     key = os.fspath(name)
+    if key in ENSEMBLES:
+        return combine(*(get_composition(k) for k in key.split("+")), v1=ENSEMBLES[key][0], v2=ENSEMBLES[key][1])
+    if "+" in key and not os.path.exists(key):  # two trained models: FIRST+SECOND
+        first, _, second = key.partition("+")
+        return combine(get_composition(first), get_composition(second))
     if key == "network":  # fail before any work when the nn extra is missing
         from .network import require_nn
 
@@ -96,8 +118,15 @@ def get_composition(name: str | os.PathLike) -> Composition:
         model = get_model(key)  # raises InputError naming the file
         return Composition(key, model.embed, model.v1, model.v2,
                            f"linear metric from {model.path} ({model.dims} dims)", per_contig=True)
-    raise InputError(None, f"unknown composition embedding {key!r}; choose from {', '.join(COMPOSITIONS)} "
+    raise InputError(None, f"unknown composition embedding {key!r}; choose from "
+                           f"{', '.join([*COMPOSITIONS, *ENSEMBLES])} "
                            "or give the path of a trained model")
+
+
+# registered ensembles -> their fitted (v1, v2) (benchmarks/fit_mixing.py)
+ENSEMBLES: dict[str, tuple[float, float]] = {
+    "linear+network": (0.1737, 1e-6),
+}
 
 
 def abundance(depths: np.ndarray) -> np.ndarray:
