@@ -110,12 +110,7 @@ def test_train_network_command_then_bin(tmp_path, mock8, mock8_markers):
     from genomeface_core.embed import get_composition
     from genomeface_core.train.cli import main
 
-    if not (GENOMES / "catalog.tsv").exists():
-        pytest.skip(f"shared genomes not found at {GENOMES}")
-    d = tmp_path / "genomes"
-    d.mkdir()
-    for r in pick_genomes(3, min_bp=800_000, max_bp=2_000_000):
-        (d / r["file"]).symlink_to(GENOMES / r["file"])
+    d = _three_genomes(tmp_path)
     out = tmp_path / "net"
     rc = main(["train-composition", "--genomes", str(d), "--kind", "network", "-o", str(out), "--seed", "1",
                "--steps", "20", "--batch-size", "64", "--widths", "64,64", "--dims", "16", "-t", "2"])
