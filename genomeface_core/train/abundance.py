@@ -147,16 +147,18 @@ def train_abundance(genomes: str | os.PathLike | Sequence[str], output: str | os
                     contigs_per_genome: int = DEFAULT_CONTIGS_PER_GENOME,
                     sample_counts: Sequence[int] = TRAIN_SAMPLE_COUNTS, tau: float = DEFAULT_TAU,
                     learning_rate: float = 1e-3, hidden: int | None = None, blocks: int | None = None,
-                    mixing: Mapping[str, Sequence[float]] | None = None, progress: bool = False) -> str:
+                    mixing: Mapping[str, Sequence[float]] | None = None, threads: int | None = None,
+                    progress: bool = False) -> str:
     """Train the co-abundance network; returns the ``.keras`` file written.
 
     ``genomes``: folder of genome FASTA files or a list of them.  ``mixing``:
     composition name -> (v1, v2) to store with the model (fit them with
-    ``benchmarks/abundance_auroc.py``).
+    ``benchmarks/abundance_auroc.py``).  ``threads``: TensorFlow threads (None: its default).
     """
     from tqdm import tqdm
 
     from ..embed.abundance_net import DEFAULT_BLOCKS, DEFAULT_HIDDEN, build_abundance_model, save_abundance_model
+    from .network import limit_tf_threads
     from .sampler import genome_name, list_genomes, load_genomes
 
     try:
@@ -174,6 +176,7 @@ def train_abundance(genomes: str | os.PathLike | Sequence[str], output: str | os
     log.info("abundance network: %d genomes, %d contigs in the pool (%.0f s)", len(pool.names),
              sum(len(x) for x in pool.lengths), time.perf_counter() - t0)
 
+    limit_tf_threads(threads)
     SupConLoss = _supcon_class()
     keras.utils.set_random_seed(seed)
     model = build_abundance_model(hidden=hidden, blocks=blocks)

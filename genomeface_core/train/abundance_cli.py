@@ -52,18 +52,9 @@ def run(args) -> int:
         mixing = {"linear": (v1, v2)}
     if not args.tau > 0:
         raise InputError(None, f"--tau must be > 0, got {args.tau}")
-    _tf_threads(args.threads)
     path = train_abundance(args.genomes, args.output, seed=args.seed, steps=args.steps,
                            genomes_per_batch=args.genomes_per_batch, contigs_per_genome=args.contigs_per_genome,
-                           sample_counts=counts, tau=args.tau, mixing=mixing,
+                           sample_counts=counts, tau=args.tau, mixing=mixing, threads=args.threads,
                            progress=sys.stderr.isatty() if args.progress is None else args.progress)
     print(path)
     return 0
-
-
-def _tf_threads(threads: int) -> None:
-    """Cap TensorFlow's pools (read when TensorFlow starts, so before the first import)."""
-    import os
-
-    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        os.environ.setdefault(var, str(max(threads, 1)))

@@ -144,7 +144,7 @@ def _dataset(stream: Callable[[], Iterator[tuple]]):
         stream, output_signature=((tf.TensorSpec((None, N_FEATURES), tf.float32), spec), spec)).prefetch(2)
 
 
-def _limit_tf_threads(threads: int | None) -> None:
+def limit_tf_threads(threads: int | None) -> None:
     """Use ``threads`` TensorFlow threads (only possible before TensorFlow's first op)."""
     if not threads:
         return
@@ -283,7 +283,7 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
                   dims=int(dims), dropout=dropout, scale=scale, margin=margin, learning_rate=learning_rate,
                   window_lengths=window_lengths)
 
-    _limit_tf_threads(threads)
+    limit_tf_threads(threads)
     keras.utils.set_random_seed(seed)
     embedder = build_composition_model(widths, dims, dropout)
     model, head = build_training_model(embedder, len(classes), scale, margin)
