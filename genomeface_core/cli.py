@@ -8,12 +8,20 @@ Subcommands: ``bin`` (the binner), ``embed`` (contig names + embeddings to
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 
 from . import __version__
 from .errors import InputError
+
+#: Subcommands that live in their own module: name -> module with
+#: ``add_parser(subparsers)`` and ``run(args) -> int`` (imported when the parser is built).
+SUBCOMMANDS = {
+    "train-composition": ".train.cli",
+    "train-abundance": ".train.abundance_cli",
+}
 
 
 def _positive_int(s: str) -> int:
@@ -78,10 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("outdir")
     d.add_argument("--seed", type=int, default=1)
 
-    from .train.abundance_cli import add_parser as add_abundance_parser
-    from .train.cli import add_parser as add_train_parser
-    add_train_parser(sub)
-    add_abundance_parser(sub)
+    for mod in SUBCOMMANDS.values():
+        importlib.import_module(mod, __package__).add_parser(sub)
     return parser
 
 
@@ -141,12 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                                 abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
                                 depths=e.depths if e.depths is not None else np.zeros((n, 0), np.float32),
                                 samples=np.array(e.samples, dtype=str), abundance_weight=e.abundance_weight)
-        elif args.command == "train-composition":
-            from .train.cli import run as run_train
-            return run_train(args)
-        elif args.command == "train-abundance":
-            from .train.abundance_cli import run as run_train_abundance
-            return run_train_abundance(args)
+        elif args.command in SUBCOMMANDS:
+            return importlib.import_module(SUBCOMMANDS[args.command], __package__).run(args)
         elif args.command == "demo-data":
             from .demo import write_demo
             paths = write_demo(args.outdir, seed=args.seed)
