@@ -196,45 +196,66 @@ def write_markers_tsv(path: str | os.PathLike, names: Sequence[str], counts: np.
 
 
 def read_markers_tsv(
-    path: str | os.PathLike, names: Sequence[str], *, allow_unknown: bool = False
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    names: Sequence[str],
+    *,
+    allow_unknown: bool = False,
 ) -> np.ndarray:
-    """Read a :func:`write_markers_tsv` file back into a uint16
+    """Read one or several :func:`write_markers_tsv` files back into a uint16
     (len(names), 40) array, matching contigs by name.
 
-    The header line is optional; blank lines are skipped.  Contigs absent from
-    the file get zero rows.  A contig name not in ``names`` is an
+    ``paths`` is one path or a list of paths (e.g. the tables of scattered
+    ``genomeface markers`` runs over parts of one assembly).  Header lines
+    ``contig<TAB>marker`` are skipped wherever they occur (concatenated
+    tables keep theirs); blank lines are skipped.  Contigs absent from every
+    file get zero rows.  A contig listed in two different files is an
+    :class:`InputError` naming the second file (its counts would otherwise
+    be added twice).  A contig name not in ``names`` is an
     :class:`InputError` unless ``allow_unknown`` (then the line is ignored,
     e.g. for contigs dropped by a length cutoff); an unknown marker id or a
     malformed line is always an :class:`InputError`.
     """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
     index = {name: i for i, name in enumerate(names)}
     counts = np.zeros((len(names), len(MARKER_IDS)), dtype=np.uint16)
-    try:
-        fh = open(path)
-    except OSError as e:
-        raise InputError(path, f"cannot read marker file: {e.strerror or e}") from None
-    with fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            fields = line.split("\t")
-            if len(fields) != 2:
-                raise InputError(
-                    path, f"line {lineno}: expected 2 tab-separated columns, got {len(fields)}"
-                )
-            contig, marker = fields[0], fields[1].strip()
-            if lineno == 1 and (contig, marker) == ("contig", "marker"):
-                continue
-            col = _COLUMN.get(marker)
-            if col is None:
-                raise InputError(path, f"line {lineno}: unknown marker id {marker!r}")
-            row = index.get(contig)
-            if row is None:
-                if allow_unknown:
+    # row -> position in ``paths`` of the file that listed it first
+    owner: dict[int, int] = {}
+    for k, path in enumerate(paths):
+        try:
+            fh = open(path)
+        except OSError as e:
+            raise InputError(path, f"cannot read marker file: {e.strerror or e}") from None
+        with fh:
+            for lineno, line in enumerate(fh, 1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
                     continue
-                raise InputError(path, f"line {lineno}: unknown contig {contig!r}")
-            if counts[row, col] == np.iinfo(np.uint16).max:
-                raise InputError(path, f"line {lineno}: too many copies of {marker} on {contig!r}")
-            counts[row, col] += 1
+                fields = line.split("\t")
+                if len(fields) != 2:
+                    raise InputError(
+                        path, f"line {lineno}: expected 2 tab-separated columns, got {len(fields)}"
+                    )
+                contig, marker = fields[0], fields[1].strip()
+                if (contig, marker) == ("contig", "marker"):
+                    continue
+                col = _COLUMN.get(marker)
+                if col is None:
+                    raise InputError(path, f"line {lineno}: unknown marker id {marker!r}")
+                row = index.get(contig)
+                if row is None:
+                    if allow_unknown:
+                        continue
+                    raise InputError(path, f"line {lineno}: unknown contig {contig!r}")
+                first = owner.setdefault(row, k)
+                if first != k:
+                    raise InputError(
+                        path, f"line {lineno}: contig {contig!r} is also listed in {paths[first]}"
+                    )
+                if counts[row, col] == np.iinfo(np.uint16).max:
+                    raise InputError(
+                        path, f"line {lineno}: too many copies of {marker} on {contig!r}"
+                    )
+                counts[row, col] += 1
     return counts

@@ -216,3 +216,37 @@ def test_tsv_malformed_and_missing(tmp_path):
 def test_write_shape_check(tmp_path):
     with pytest.raises(ValueError):
         write_markers_tsv(tmp_path / "m.tsv", ["a", "b"], np.zeros((1, 40), np.uint16))
+
+
+def test_tsv_several_files(tmp_path):
+    names = [f"c{i}" for i in range(40)]
+    counts = _random_counts(40, seed=5)
+    parts = [range(0, 15), range(15, 40)]
+    paths = []
+    for k, part in enumerate(parts):
+        p = tmp_path / f"m{k}.tsv"
+        write_markers_tsv(p, [names[i] for i in part], counts[list(part)])
+        paths.append(p)
+    np.testing.assert_array_equal(read_markers_tsv(paths, names), counts)
+    np.testing.assert_array_equal(read_markers_tsv([str(p) for p in paths[::-1]], names), counts)
+    # concatenated tables keep their header lines
+    cat = tmp_path / "cat.tsv"
+    cat.write_text(paths[0].read_text() + paths[1].read_text())
+    np.testing.assert_array_equal(read_markers_tsv(cat, names), counts)
+    assert read_markers_tsv([], names).sum() == 0
+
+
+def test_tsv_contig_in_two_files(tmp_path):
+    a, b = tmp_path / "a.tsv", tmp_path / "b.tsv"
+    a.write_text("contig\tmarker\nx\tCOG0012\ny\tCOG0016\n")
+    b.write_text("contig\tmarker\nz\tCOG0012\ny\tCOG0012\n")
+    with pytest.raises(InputError) as e:
+        read_markers_tsv([a, b], ["x", "y", "z"])
+    assert str(b) in str(e.value) and "'y'" in str(e.value) and "line 3" in str(e.value)
+    # the same contig twice within one file is copies, not a conflict
+    assert read_markers_tsv(a, ["x", "y"]).sum() == 2
+    # an unknown contig in the second file is ignored with allow_unknown
+    b.write_text("w\tCOG0012\n")
+    assert read_markers_tsv([a, b], ["x", "y"], allow_unknown=True).sum() == 2
+    with pytest.raises(InputError, match="'w'"):
+        read_markers_tsv([a, b], ["x", "y"])
