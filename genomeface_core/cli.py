@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from . import __version__
+from . import __version__, params
 from .errors import InputError
 
 #: Subcommands that live in their own module: name -> module with
@@ -21,34 +21,23 @@ from .errors import InputError
 SUBCOMMANDS = {
     "train-composition": ".train.cli",
     "train-abundance": ".train.abundance_cli",
+    "report": ".report_cli",
+    "markers": ".markers_cli",
+    "split-fasta": ".split_cli",
 }
 
 
-def _positive_int(s: str) -> int:
-    v = int(s)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+#: bin() parameters the ``embed`` subcommand also takes (those of the stages before the kNN graph).
+EMBED_PARAMS = ("min_contig_length", "composition", "abundance", "abundance_weight", "threads")
 
 
 def _add_input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--contigs", required=True, help="assembly FASTA (plain or .gz)")
     cov = p.add_mutually_exclusive_group()
-    cov.add_argument("-a", "--abundance", metavar="TSV",
+    cov.add_argument("-a", "--abundance", dest="coverage", metavar="TSV",
                      help="coverage: MetaBAT depth file or TSV with a 'contigname' column and one column per sample")
-    cov.add_argument("-b", "--bam", nargs="+", metavar="BAM", help="sorted, indexed BAM files, one per sample")
-    p.add_argument("-m", "--min-contig-length", type=int, default=1500, metavar="BP",
-                   help="ignore contigs shorter than this (default 1500)")
-    p.add_argument("--composition", "--composition-model", dest="composition", default="linear", metavar="NAME|PATH",
-                   help="composition embedding: linear (default, shipped learned metric), tnf, kmer1712, "
-                        "network, linear+network (both, concatenated 3:1), or a model trained with "
-                        "'genomeface train-composition' (FIRST+SECOND concatenates two)")
-    p.add_argument("--abundance-model", default="raw", metavar="raw|network|PATH",
-                   help="abundance embedding: raw (default, log1p depths + constant coordinate), network "
-                        "(shipped co-abundance network) or a model trained with 'genomeface train-abundance'")
-    p.add_argument("--abundance-weight", type=float, default=None,
-                   help="override the fitted weight c2(n) of the squared abundance angle")
-    p.add_argument("-t", "--threads", type=_positive_int, default=1, help="worker threads (default 1)")
+    cov.add_argument("-b", "--bam", dest="bams", nargs="+", metavar="BAM",
+                     help="sorted, indexed BAM files, one per sample")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,25 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_args(b)
     b.add_argument("-o", "--outdir", required=True, help="output folder (must be empty or absent)")
     b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
-    b.add_argument("--min-bin-size", type=int, default=200_000, metavar="BP",
-                   help="write bins of at least this many bp (default 200000)")
-    b.add_argument("--markers", metavar="TSV", help="precomputed contig<TAB>marker table (skips gene calling)")
-    b.add_argument("-k", "--neighbours", type=_positive_int, default=16, help="kNN graph degree (default 16)")
-    b.add_argument("--knn", choices=["auto", "exact", "approx"], default="auto",
-                   help="exact blocked kNN, or approximate (faiss) + exact re-rank; auto: by size")
-    b.add_argument("--device", choices=["cpu", "gpu", "auto"], default="cpu", help="array device (default cpu)")
-    b.add_argument("--min-purity", type=float, default=0.85, help="reward purity threshold (default 0.85)")
-    b.add_argument("--rescue-vote", type=float, default=0.5, metavar="FRACTION",
-                   help="an unbinned contig joins the bin holding more than this fraction of its k "
-                        "neighbours if the bin's marker purity stays >= --min-purity; 1 disables "
-                        "(default 0.5: a strict majority)")
-    b.add_argument("--prefix", default="bin", help="bin name prefix (default 'bin')")
-    b.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic per seed)")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars (default: when stderr is a terminal)")
+    params.add_arguments(b)
 
     e = sub.add_parser("embed", help="write contig names and both embeddings to .npz")
     _add_input_args(e)
+    params.add_arguments(e, EMBED_PARAMS)
     e.add_argument("-o", "--output", required=True, help="output .npz")
 
     d = sub.add_parser("demo-data", help="write the bundled example (contigs, depths, truth)")
@@ -112,6 +89,11 @@ def _quality_summary(table: list[dict]) -> str:
     return f"{high} with completeness >= 90% and contamination <= 5%, {medium} more >= 50% / <= 10%"
 
 
+def _param_values(args: argparse.Namespace) -> dict:
+    """The table's bin() keywords that ``args`` carries, by name."""
+    return {p.name: getattr(args, p.name) for p in params.BIN_PARAMS if hasattr(args, p.name)}
+
+
 def main(argv: list[str] | None = None) -> int:
     # --threads is read before the full parser is built: building it may import NumPy
     pre = argparse.ArgumentParser(add_help=False)
@@ -125,23 +107,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "bin":
             from .pipeline import bin as run_bin
-            res = run_bin(args.contigs, args.abundance, bams=args.bam, outdir=args.outdir,
-                          min_contig_length=args.min_contig_length, min_bin_size=args.min_bin_size,
-                          markers=args.markers, composition=args.composition, abundance=args.abundance_model,
-                          abundance_weight=args.abundance_weight, k=args.neighbours, knn=args.knn,
-                          device=args.device, threads=args.threads, seed=args.seed, min_purity=args.min_purity,
-                          rescue_vote=args.rescue_vote, prefix=args.prefix, force=args.force,
-                          progress=sys.stderr.isatty() if args.progress is None else args.progress)
+            res = run_bin(args.contigs, args.coverage, bams=args.bams, outdir=args.outdir, force=args.force,
+                          progress=sys.stderr.isatty() if args.progress is None else args.progress,
+                          **_param_values(args))
             if not args.quiet:
                 print(f"{len(res.bins)} bins written to {args.outdir}: {_quality_summary(res.table)}",
                       file=sys.stderr)
         elif args.command == "embed":
             import numpy as np
 
-            from .pipeline import embed
-            e = embed(args.contigs, args.abundance, bams=args.bam, min_contig_length=args.min_contig_length,
-                      composition=args.composition, abundance=args.abundance_model,
-                      abundance_weight=args.abundance_weight, threads=args.threads)
+            from .pipeline import embed_contigs
+            e = embed_contigs(args.contigs, args.coverage, bams=args.bams, **_param_values(args))
             n = len(e.composition)
             np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
                                 abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),

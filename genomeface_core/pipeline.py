@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from . import __version__
+from . import params as params_table
 from .errors import InputError
 from .io.fasta import Contigs, gc_fraction, read_fasta
 
@@ -88,7 +89,7 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
     return None, []
 
 
-def embed(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
+def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
           abundance_weight: float | None = None, threads: int = 1, timer: _Timer | None = None,
           chunk: int = 200_000) -> Embedded:
@@ -170,7 +171,7 @@ def _network_constants(model, composition: str) -> tuple[float, float]:
 
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
-        markers: PathLike | None = None, composition: str = "linear", abundance: str = "raw",
+        markers: PathLike | Sequence[PathLike] | None = None, composition: str = "linear", abundance: str = "raw",
         abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
         min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
         progress: bool = False) -> BinResult:
@@ -186,7 +187,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         None writes nothing and only returns the result.
     min_contig_length: bp; shorter contigs are ignored.
     min_bin_size: bp; smaller clusters are reported as unbinned.
-    markers: precomputed ``contig<TAB>marker`` TSV (skips gene calling).
+    markers: precomputed ``contig<TAB>marker`` TSV, or a list of them (skips gene calling).
     composition: composition embedding: ``linear`` (the shipped learned
         metric), ``tnf``, ``kmer1712``, or a path to a trained model.
     abundance: abundance embedding: ``raw`` (log1p depths plus a constant
@@ -215,30 +216,18 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
 
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
-                  min_bin_size=min_bin_size, markers=None if markers is None else os.fspath(markers),
+                  min_bin_size=min_bin_size, markers=_paths(markers),
                   composition=composition, abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
                   threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, prefix=prefix)
     if outdir is not None:
         check_outdir(outdir, force)
-    if k < 1:
-        raise InputError(None, f"k must be >= 1, got {k}")
-    if knn not in ("auto", "exact", "approx"):
-        raise InputError(None, f"knn must be auto, exact or approx, got {knn!r}")
-    if min_contig_length < 1 or min_bin_size < 0:
-        raise InputError(None, f"min_contig_length must be >= 1 and min_bin_size >= 0, "
-                               f"got {min_contig_length} and {min_bin_size}")
-    if abundance_weight is not None and abundance_weight < 0:
-        raise InputError(None, f"abundance_weight must be >= 0, got {abundance_weight}")
-    if not 0.0 < min_purity <= 1.0:
-        raise InputError(None, f"min_purity must be in (0, 1], got {min_purity}")
-    if not 0.0 <= rescue_vote <= 1.0:
-        raise InputError(None, f"rescue_vote must be in [0, 1], got {rescue_vote}")
+    params_table.validate(params)
     try:
         xp = get_xp(device)
     except (RuntimeError, ValueError) as exc:
         raise InputError(None, str(exc)) from None
     timer = _Timer()
-    e = embed(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
+    e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
               abundance=os.fspath(abundance), abundance_weight=abundance_weight, threads=threads, timer=timer)
     names, seqs, n = e.contigs.names, e.contigs.seqs, len(e.contigs.names)
 
@@ -297,6 +286,13 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
             write_result(result, seqs, outdir, force=force,
                          extra={"markers.tsv": lambda p: write_markers_tsv(p, names, counts)})
     return result
+
+
+def _paths(p: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:
+    """``markers`` as recorded in run.json: one path, a list of paths, or None."""
+    if p is None or isinstance(p, (str, os.PathLike)):
+        return None if p is None else os.fspath(p)
+    return [os.fspath(x) for x in p]
 
 
 def _n50(lengths: np.ndarray) -> int:

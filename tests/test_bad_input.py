@@ -91,13 +91,13 @@ def test_bad_depth(tmp_path, capsys, text, words):
 
 
 def test_depth_rows_matched_by_name_not_position(tmp_path, capsys):
-    from genomeface_core.pipeline import embed
+    from genomeface_core.pipeline import embed_contigs
 
     fasta = _write(tmp_path, "a.fna", GOOD)
     d1 = _write(tmp_path, "d1.tsv", DEPTH)
     lines = DEPTH.splitlines()
     d2 = _write(tmp_path, "d2.tsv", "\n".join([lines[0]] + lines[1:][::-1]) + "\n")
-    e1, e2 = embed(fasta, d1), embed(fasta, d2)
+    e1, e2 = embed_contigs(fasta, d1), embed_contigs(fasta, d2)
     assert (e1.depths == e2.depths).all()
     assert e1.depths[0].tolist() == [1.5, 2.0]
 

@@ -88,11 +88,11 @@ def test_single_sample_bins(mock8, mock8_markers, tmp_path):
 
 def test_chunked_embedding_equals_whole(mock8):
     """Trained embeddings are computed in chunks (bounded memory); the result must not depend on it."""
-    from genomeface_core.pipeline import embed
+    from genomeface_core.pipeline import embed_contigs
 
     _, paths = mock8
-    whole = embed(paths["contigs"], paths["depth"], chunk=10**9)
-    parts = embed(paths["contigs"], paths["depth"], chunk=700)
+    whole = embed_contigs(paths["contigs"], paths["depth"], chunk=10**9)
+    parts = embed_contigs(paths["contigs"], paths["depth"], chunk=700)
     assert len(whole.composition) > 1400  # really several chunks
     np.testing.assert_allclose(whole.composition, parts.composition, rtol=1e-5, atol=1e-6)
     assert whole.abundance_weight == parts.abundance_weight > 0

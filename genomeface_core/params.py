@@ -1,0 +1,249 @@
+"""The one table of :func:`genomeface_core.bin`'s tunable parameters.
+
+Every shell is generated from :data:`BIN_PARAMS`: the CLI's ``bin``/``embed``
+options (:func:`add_arguments`), ``bin()``'s own validation (:func:`validate`),
+the QIIME 2 action's parameters (``q2_genomeface``) and the docs' option table
+(:func:`option_table_markdown`, written to ``docs/options.md`` by
+``python -m genomeface_core.params``).  A keyword a shell leaves out is listed
+in :data:`NOT_EXPOSED` with the reason; ``tests/test_params.py`` fails on a
+keyword that is neither.
+
+Inputs and output (``contigs``, ``coverage``, ``bams``, ``outdir``, ``force``,
+``progress``) are not parameters of the method and are not in the table.
+"""
+from __future__ import annotations
+
+import argparse
+import numbers
+import os
+from dataclasses import dataclass
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Param:
+    """One keyword of ``bin()``: its type, default, allowed values and help."""
+
+    name: str                 # bin() keyword, e.g. "min_contig_length"
+    kind: type                # int | float | str | bool
+    default: object
+    help: str                 # one sentence for users, units included ("bp", "fraction 0-1")
+    flags: tuple[str, ...]    # CLI flags, e.g. ("-m", "--min-contig-length")
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None   # numeric range
+    low_open: bool = False
+    high_open: bool = False     # exclusive bounds
+    nullable: bool = False    # None allowed (e.g. abundance_weight: None = fitted)
+    metavar: str | None = None
+    multiple: bool = False    # one value or a list of them (CLI: nargs="+")
+
+    @property
+    def flag(self) -> str:
+        """The long CLI flag (used in messages and the docs)."""
+        return self.flags[-1]
+
+    def range_text(self) -> str:
+        """Allowed values in words, e.g. ``in (0, 1]``, ``>= 1``, ``auto, exact or approx``.
+
+        >>> get("min_purity").range_text()
+        'in (0, 1]'
+        >>> get("k").range_text()
+        '>= 1'
+        >>> get("knn").range_text()
+        'auto, exact or approx'
+        """
+        if self.choices:
+            c = [str(x) for x in self.choices]
+            return c[0] if len(c) == 1 else ", ".join(c[:-1]) + " or " + c[-1]
+        if self.low is not None and self.high is not None:
+            return f"in {'(' if self.low_open else '['}{_num(self.low)}, {_num(self.high)}{')' if self.high_open else ']'}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {_num(self.low)}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {_num(self.high)}"
+        return ""
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+BIN_PARAMS: tuple[Param, ...] = (
+    Param("min_contig_length", int, 1500, "ignore contigs shorter than this (bp)",
+          ("-m", "--min-contig-length"), low=1, metavar="BP"),
+    Param("min_bin_size", int, 200_000, "write bins of at least this many bp; smaller clusters are unbinned",
+          ("--min-bin-size",), low=0, metavar="BP"),
+    Param("markers", str, None, "precomputed contig<TAB>marker table(s) to use instead of gene calling",
+          ("--markers",), nullable=True, metavar="TSV", multiple=True),
+    Param("composition", str, "linear",
+          "composition embedding: linear (shipped learned metric), tnf, kmer1712, network, "
+          "linear+network (both, concatenated), or the path of a model trained with "
+          "'genomeface train-composition' (FIRST+SECOND concatenates two)",
+          ("--composition", "--composition-model"), metavar="NAME|PATH"),
+    Param("abundance", str, "raw",
+          "abundance embedding: raw (log1p depths + a constant coordinate), network (shipped "
+          "co-abundance network) or the path of a model trained with 'genomeface train-abundance'",
+          ("--abundance-model",), metavar="raw|network|PATH"),
+    Param("abundance_weight", float, None,
+          "weight c2 of the squared abundance angle in the distance (unitless); default: fitted c2(n) "
+          "for the number of samples and the embeddings used",
+          ("--abundance-weight",), low=0, nullable=True, metavar="C2"),
+    Param("k", int, 16, "neighbours per contig in the kNN graph",
+          ("-k", "--neighbours"), low=1, metavar="K"),
+    Param("knn", str, "auto",
+          "kNN search: exact (blocked, all pairs), approx (faiss HNSW candidates + exact re-rank), "
+          "auto (exact up to 20000 contigs, approx above)",
+          ("--knn",), choices=("auto", "exact", "approx")),
+    Param("device", str, "cpu", "array device for distances and the kNN search (gpu needs CuPy and a CUDA GPU)",
+          ("--device",), choices=("cpu", "gpu", "auto")),
+    Param("threads", int, 1, "worker threads (also caps BLAS/OpenMP/Numba pools)",
+          ("-t", "--threads"), low=1, metavar="N"),
+    Param("seed", int, 0,
+          "recorded in run.json only: no stage draws random numbers, so the same input gives the "
+          "same bins whatever the seed",
+          ("--seed",), metavar="N"),
+    Param("min_purity", float, 0.85,
+          "marker purity a cluster needs to earn reward when the dendrogram is cut (fraction 0-1)",
+          ("--min-purity",), low=0, high=1, low_open=True, metavar="FRACTION"),
+    Param("rescue_vote", float, 0.5,
+          "an unbinned contig joins the bin holding more than this fraction of its k neighbours if "
+          "the bin's marker purity stays >= min-purity (fraction 0-1; 0.5: a strict majority; 1 disables)",
+          ("--rescue-vote",), low=0, high=1, metavar="FRACTION"),
+    Param("prefix", str, "bin", "bin name prefix (bins are PREFIX1, PREFIX2, ... by decreasing size)",
+          ("--prefix",), metavar="PREFIX"),
+)
+
+_BY_NAME = {p.name: p for p in BIN_PARAMS}
+
+#: shell -> {bin() keyword: why that shell deliberately does not expose it}.
+#: The QIIME 2 and Nextflow owners fill their own shell's entries.
+NOT_EXPOSED: dict[str, dict[str, str]] = {
+    "cli": {},
+    "q2": {},
+    "nextflow": {},
+}
+
+
+def get(name: str) -> Param:
+    """The :class:`Param` of bin() keyword ``name`` (KeyError if it is not one)."""
+    return _BY_NAME[name]
+
+
+def defaults() -> dict[str, object]:
+    """bin() keyword -> default value.
+
+    >>> defaults()["k"], defaults()["abundance_weight"]
+    (16, None)
+    """
+    return {p.name: p.default for p in BIN_PARAMS}
+
+
+def _label(p: Param) -> str:
+    return f"{p.name} ({p.flag})"
+
+
+def _check_one(p: Param, v: object) -> None:
+    if p.kind is bool:
+        ok = isinstance(v, bool)
+    elif p.kind is int:
+        ok = isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    elif p.kind is float:
+        ok = isinstance(v, numbers.Real) and not isinstance(v, bool)
+    else:
+        ok = isinstance(v, (str, os.PathLike))
+    if not ok:
+        kind = {int: "an integer", float: "a number", bool: "true or false"}.get(p.kind, "a string or path")
+        raise InputError(None, f"{_label(p)} must be {kind}, got {v!r}")
+    if p.choices is not None and v not in p.choices:
+        raise InputError(None, f"{_label(p)} must be {p.range_text()}, got {v!r}")
+    if p.low is not None and (v <= p.low if p.low_open else v < p.low) or \
+            p.high is not None and (v >= p.high if p.high_open else v > p.high):
+        raise InputError(None, f"{_label(p)} must be {p.range_text()}, got {v}")
+
+
+def validate(values: dict) -> None:
+    """Check bin() keyword values against the table (keys not in the table are ignored).
+
+    Raises :class:`InputError` ``(None, "<name> (<flag>) must be ..., got ...")``.
+
+    >>> validate(dict(k=16, min_purity=0.9, abundance_weight=None, markers=["a.tsv", "b.tsv"]))
+    >>> validate(dict(min_purity=0))
+    Traceback (most recent call last):
+    ...
+    genomeface_core.errors.InputError: min_purity (--min-purity) must be in (0, 1], got 0
+    >>> validate(dict(knn="fast"))
+    Traceback (most recent call last):
+    ...
+    genomeface_core.errors.InputError: knn (--knn) must be auto, exact or approx, got 'fast'
+    """
+    for name, v in values.items():
+        p = _BY_NAME.get(name)
+        if p is None:
+            continue
+        if v is None:
+            if not p.nullable:
+                raise InputError(None, f"{_label(p)} must be given, got None")
+            continue
+        if p.multiple and isinstance(v, (list, tuple)):
+            if not v:
+                raise InputError(None, f"{_label(p)} must name at least one file, got an empty list")
+            for x in v:
+                _check_one(p, x)
+        else:
+            _check_one(p, v)
+
+
+def add_arguments(parser: argparse.ArgumentParser, names=None) -> None:
+    """Add the table's options (all, or those in ``names``, in table order) to ``parser``.
+
+    Each option's ``dest`` is its bin() keyword, so ``bin(**{n: getattr(args, n)})``
+    works.  Values are only type-converted here; ranges and choices are checked
+    by :func:`validate` inside bin(), so a bad value is one ``genomeface: error:`` line.
+    """
+    wanted = None if names is None else set(names)
+    if wanted is not None and wanted - _BY_NAME.keys():
+        raise KeyError(f"not bin() parameters: {sorted(wanted - _BY_NAME.keys())}")
+    for p in BIN_PARAMS:
+        if wanted is None and p.name in NOT_EXPOSED["cli"] or wanted is not None and p.name not in wanted:
+            continue
+        kw: dict = dict(dest=p.name, default=p.default)
+        if p.kind is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            kw["type"] = str if p.kind is str else p.kind
+            if p.metavar:
+                kw["metavar"] = p.metavar
+            if p.multiple:
+                kw["nargs"] = "+"
+        allowed = f"; {p.range_text()}" if p.range_text() else ""
+        default = "" if p.default is None else f" (default {p.default})"
+        kw["help"] = (p.help + allowed + default).replace("%", "%%")
+        parser.add_argument(*p.flags, **kw)
+
+
+def option_table_markdown() -> str:
+    """The docs' option table (Markdown), one row per :data:`BIN_PARAMS` entry."""
+    rows = ["| CLI flag | `bin()` keyword | type | default | allowed | description |",
+            "|---|---|---|---|---|---|"]
+    for p in BIN_PARAMS:
+        flags = ", ".join(f"`{f}`" for f in p.flags)
+        kind = p.kind.__name__ + (" (one or more)" if p.multiple else "")
+        default = "fitted" if p.name == "abundance_weight" else ("none" if p.default is None else f"`{p.default}`")
+        allowed = p.range_text() or "any"
+        if p.nullable:
+            allowed += " or none"
+        rows.append(f"| {flags} | `{p.name}` | {kind} | {default} | {allowed} | {p.help.replace('|', chr(92) + '|')} |")
+    return "\n".join(rows) + "\n"
+
+
+def options_doc() -> str:
+    """The whole of ``docs/options.md`` (the table with a header saying how it is made)."""
+    return ("# `genomeface bin` options\n\n"
+            "Generated from `genomeface_core/params.py` by `python -m genomeface_core.params > docs/options.md`;\n"
+            "`tests/test_params.py` fails when this file is out of date.\n\n" + option_table_markdown())
+
+
+if __name__ == "__main__":
+    print(options_doc(), end="")
