@@ -1,0 +1,142 @@
+"""StageCache: a hit skips the stage; a changed input (even with size and mtime kept) or parameter misses;
+a corrupt entry is recomputed.  The cached stage is the real one: k-mer features + composition embedding
+of contigs cut from a real genome."""
+import gzip
+import logging
+import os
+
+import numpy as np
+import pytest
+
+from genomeface_core import cache as cache_mod
+from genomeface_core.cache import StageCache, digest_file
+from genomeface_core.errors import InputError
+
+from conftest import GENOMES
+
+
+@pytest.fixture
+def contigs(tmp_path):
+    """~200 kb of a real genome as 40 contigs of 5 kb (plain FASTA)."""
+    src = GENOMES / "pyrodigal__MIIJ01000039.fna.gz"
+    if not src.exists():
+        pytest.skip(f"shared genome {src} not found")
+    seq = b"".join(ln.strip() for ln in gzip.open(src) if not ln.startswith(b">"))[:200_000]
+    path = tmp_path / "contigs.fna"
+    path.write_bytes(b"".join(b">c%d\n%s\n" % (i, seq[s:s + 5000]) for i, s in enumerate(range(0, len(seq), 5000))))
+    return path
+
+
+class Stage:
+    """The embedding stage as the pipeline runs it, counting its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, path, min_contig_length):
+        def compute():
+            from genomeface_core.embed import get_composition
+            from genomeface_core.features import kmer_features
+            from genomeface_core.io.fasta import read_fasta
+
+            self.calls += 1
+            c = read_fasta(path)
+            keep = [i for i, n in enumerate(c.lengths) if n >= min_contig_length]
+            c = c.subset(keep)
+            return {"names": np.array(c.names), "composition": get_composition("linear").embed(kmer_features(c.seqs))}
+        return compute
+
+
+def _key(path, min_contig_length=1500, composition="linear"):
+    return dict(contigs=digest_file(path), min_contig_length=min_contig_length, composition=composition)
+
+
+def test_hit_skips_compute(contigs, tmp_path, caplog):
+    stage = Stage()
+    first = StageCache(tmp_path / "cache").get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == 1 and first["composition"].shape[0] == 40
+    with caplog.at_level(logging.INFO, logger="genomeface"):
+        again = StageCache(tmp_path / "cache")  # a new run: only the folder carries over
+        second = again.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == 1 and again.hits == 1
+    assert np.array_equal(first["composition"], second["composition"])
+    assert second["composition"].dtype == first["composition"].dtype
+    assert list(second["names"]) == list(first["names"])
+    assert any("embed: reusing cached result" in r.getMessage() for r in caplog.records)
+    assert [p for p in os.listdir(tmp_path / "cache") if not p.endswith(".npz")] == []  # no temp files left
+
+
+def test_changed_content_with_same_size_and_mtime_misses(contigs, tmp_path):
+    stage, cache = Stage(), StageCache(tmp_path / "cache")
+    before = cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    st = os.stat(contigs)
+    data = bytearray(contigs.read_bytes())
+    i = data.index(b"\n") + 1 + 2500  # a base in the middle of the first contig
+    data[i:i + 200] = b"A" * 200
+    contigs.write_bytes(bytes(data))
+    os.utime(contigs, ns=(st.st_atime_ns, st.st_mtime_ns))  # what a size+mtime check would be fooled by
+    assert os.stat(contigs).st_size == st.st_size and os.stat(contigs).st_mtime_ns == st.st_mtime_ns
+    after = cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == 2 and cache.misses == 2
+    assert not np.allclose(after["composition"][0], before["composition"][0])
+    assert np.allclose(after["composition"][1:], before["composition"][1:], atol=1e-6)
+
+
+def test_parameter_or_version_change_misses(contigs, tmp_path, monkeypatch):
+    stage, cache = Stage(), StageCache(tmp_path / "cache")
+    a = cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    b = cache.get_or_compute("embed", _key(contigs, 6000), stage(contigs, 6000))
+    assert stage.calls == 2 and len(a["names"]) == 40 and len(b["names"]) == 0
+    cache.get_or_compute("embed", _key(contigs, composition="tnf"), stage(contigs, 1500))
+    assert stage.calls == 3
+    cache.get_or_compute("markers", _key(contigs), stage(contigs, 1500))  # another stage, same key
+    assert stage.calls == 4
+    monkeypatch.setattr(cache_mod, "__version__", "999")
+    cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == 5
+    assert len(os.listdir(tmp_path / "cache")) == 5
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "other_key"])
+def test_corrupt_entry_is_recomputed(contigs, tmp_path, caplog, damage):
+    stage, cache = Stage(), StageCache(tmp_path / "cache")
+    good = cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    entry = cache.path("embed", _key(contigs))
+    raw = open(entry, "rb").read()
+    if damage == "other_key":  # an entry of another key under this name (e.g. copied by hand)
+        os.replace(cache.path("embed", _key(contigs)), entry + ".keep")
+        cache.get_or_compute("embed", _key(contigs, 1000), stage(contigs, 1000))
+        os.replace(cache.path("embed", _key(contigs, 1000)), entry)
+    else:
+        open(entry, "wb").write({"truncate": raw[: len(raw) // 2], "garbage": b"\x00garbage" * 50,
+                                 "empty": b""}[damage])
+    calls = stage.calls
+    with caplog.at_level(logging.WARNING, logger="genomeface"):
+        again = cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == calls + 1 and any("recomputing" in r.getMessage() for r in caplog.records)
+    assert np.array_equal(again["composition"], good["composition"])
+    cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))  # the rewritten entry is good again
+    assert stage.calls == calls + 1
+
+
+def test_no_folder_caches_nothing(contigs, tmp_path):
+    stage, cache = Stage(), StageCache(None)
+    for _ in range(2):
+        cache.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
+    assert stage.calls == 2 and cache.path("embed", {}) is None
+
+
+def test_digest_and_bad_paths(contigs, tmp_path):
+    d = digest_file(contigs)
+    assert len(d) == 64 and d == digest_file(contigs)
+    (tmp_path / "copy.fna").write_bytes(contigs.read_bytes())
+    assert digest_file(tmp_path / "copy.fna") == d  # content, not name
+    with pytest.raises(InputError, match="cannot read"):
+        digest_file(tmp_path / "absent.fna")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        StageCache(tmp_path / "file")
+    with pytest.raises(ValueError, match="object arrays"):
+        StageCache(tmp_path / "c").get_or_compute("s", {}, lambda: {"x": np.array([None])})
+    with pytest.raises(TypeError, match="JSON"):
+        StageCache(tmp_path / "c").get_or_compute("s", {"f": object()}, lambda: {})
