@@ -128,7 +128,7 @@ def test_report_figures_match_the_output(demo):
         assert g["fill"] == colours[g["data-bin"]]
     drawn = {g["data-bin"] for g in groups}
     assert drawn == {clusters[c] for c in pnames}
-    assert colours["unbinned"] == "#c4c4c4" and "PC 1" in page.text["fig-projection"]
+    assert colours["unbinned"] == "#c4c4c4" and "layout 1" in page.text["fig-projection"]
     # the sortable table: header + one row per bin, bins.tsv's numbers
     assert page.rows[0][:4] == ["bin", "quality", "completeness (%)", "contamination (%)"]
     assert [r[0] for r in page.rows[1:]] == names
@@ -161,23 +161,41 @@ def test_memory_bars_when_run_json_has_memory(demo, tmp_path):
         assert ("peak RSS" in " ".join(page.text["fig-stages"])) == (memory is not None)
 
 
-def test_projection_follows_the_genomes(demo):
-    """Contigs of one genome sit together in the plane: nearest-centroid accuracy, and deterministic subsampling."""
+@pytest.mark.parametrize("method", ["layout", "pca"])
+def test_projection_follows_the_genomes(demo, method):
+    """Contigs of one genome sit together in the plane (nearest-centroid accuracy); deterministic per seed."""
     _, emb, truth = demo
     x, y, w = emb["composition"], emb["abundance"], float(emb["abundance_weight"])
-    xy = projection(x, y, w)
+    xy = projection(x, y, w, method=method)
+    assert xy.shape == (len(x), 2) and np.isfinite(xy).all()
     lab = np.array([truth[n] for n in emb["names"]])
     cents = {g: xy[lab == g].mean(axis=0) for g in set(lab)}
     keys = sorted(cents)
     nearest = np.array(keys)[np.argmin([[np.sum((p - cents[g]) ** 2) for g in keys] for p in xy], axis=1)]
     assert (nearest == lab).mean() > 0.9
-    # composition only (weight 0) is a different geometry; the abundance term is used
-    assert not np.allclose(projection(x, y, 0.0), xy)
-    sub = projection(x, y, w, seed=1, max_points=100)
-    assert sub.shape == xy.shape
-    assert np.array_equal(sub, projection(x, y, w, seed=1, max_points=100))
-    for k in range(2):  # axes fitted on 100 contigs agree with those fitted on all
-        assert abs(np.corrcoef(sub[:, k], xy[:, k])[0, 1]) > 0.95
+    assert np.array_equal(xy, projection(x, y, w, method=method))
+    # composition only (weight 0) is another geometry: the abundance term is used
+    assert not np.allclose(projection(x, y, 0.0, method=method), xy)
+
+
+def test_projection_subsamples_and_takes_the_binners_graph(demo):
+    from genomeface_core.knn import knn_exact
+
+    _, emb, _ = demo
+    x, y, w = emb["composition"], emb["abundance"], float(emb["abundance_weight"])
+    full = projection(x, y, w, method="pca")
+    sub = projection(x, y, w, seed=1, max_points=100, method="pca")
+    assert np.isfinite(sub).all()
+    for k in range(2):  # PCA axes fitted on 100 contigs agree with those fitted on all
+        assert abs(np.corrcoef(sub[:, k], full[:, k])[0, 1]) > 0.95
+    lay = projection(x, y, w, seed=1, max_points=100)
+    assert np.isfinite(lay).all(axis=1).sum() == 100  # the others are NaN ...
+    assert np.array_equal(lay, projection(x, y, w, seed=1, max_points=100), equal_nan=True)
+    # ... and write_projection leaves them out
+    write_projection(demo[0].parent / "sub.tsv", list(emb["names"]), lay)
+    assert len(read_projection(demo[0].parent / "sub.tsv")[0]) == 100
+    graph = knn_exact(x, y, w, 15)
+    assert np.array_equal(projection(x, y, w, neighbours=graph), projection(x, y, w))
 
 
 def test_projection_tsv_round_trip(tmp_path):
