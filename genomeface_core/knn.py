@@ -7,12 +7,15 @@
   concatenation [x, sqrt(w) y] — for unit vectors, small geodesic angles are
   close to chord lengths, so near neighbours by the concatenation are near by
   the geodesic distance — then exact re-ranking of ``candidates`` per contig.
-* ``auto``: exact up to ``exact_max`` contigs, approx above (when faiss imports).
+* ``auto``: exact up to ``exact_max`` contigs, approx above (faiss-cpu is a
+  required dependency).
   At 20k contigs with the 32-d default embedding, exact took 9.9 s and approx
   2.7 s on 2 cores with identical neighbour lists (recall 1.000); exact grows
   as N^2, so the crossover is set there.
 
 Distances are float32 radians-like units (see :mod:`genomeface_core.distance`).
+Nothing here is random: HNSW's level draws use faiss' fixed internal seed and
+the index is built on one thread, so the same input gives the same graph.
 """
 from __future__ import annotations
 
@@ -71,9 +74,9 @@ def knn_exact(x, y, w: float, k: int, *, xp=np, threads: int = 1, progress=None)
     return idx, dist
 
 
-def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: int = 1, seed: int = 0):
+def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: int = 1):
     """Approximate kNN: faiss HNSW candidates on [x, sqrt(w) y], exact geodesic re-rank."""
-    import faiss  # optional dependency ("ann" extra)
+    import faiss
 
     n = x.shape[0]
     k = int(min(k, n - 1))
@@ -109,21 +112,13 @@ def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: 
     return idx, dist
 
 
-def faiss_available() -> bool:
-    try:
-        import faiss  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
 def knn_graph(x, y, w: float, k: int, *, method: str = "auto", exact_max: int = 20_000,
-              xp=np, threads: int = 1, seed: int = 0, progress=None):
+              xp=np, threads: int = 1, progress=None):
     """kNN by ``method`` in {'auto', 'exact', 'approx'}; returns (indices, distances)."""
     if method == "auto":
-        method = "approx" if x.shape[0] > exact_max and faiss_available() else "exact"
+        method = "approx" if x.shape[0] > exact_max else "exact"
     if method == "exact":
         return knn_exact(x, y, w, k, xp=xp, threads=threads, progress=progress)
     if method == "approx":
-        return knn_approx(x, y, w, k, xp=xp, threads=threads, seed=seed)
+        return knn_approx(x, y, w, k, xp=xp, threads=threads)
     raise ValueError(f"unknown kNN method {method!r}")

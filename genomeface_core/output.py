@@ -10,7 +10,7 @@ Everything is written into a temporary sibling folder which is renamed onto
 * ``bins.tsv``: per-bin contigs, size, N50, GC, mean depth, marker-estimated
   completeness and contamination (%)
 * ``markers.tsv``: marker genes found per contig (reusable via ``--markers``)
-* ``run.json``: parameters, versions, timings per stage
+* ``run.json``: parameters, versions, timings and peak memory (``memory_mb``) per stage
 """
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING, Callable
 
+from .bins import BIN_COLUMNS, UNBINNED
 from .errors import InputError
 from .io.fasta import format_fasta
 
 if TYPE_CHECKING:
     from .pipeline import BinResult
 
-UNBINNED = "unbinned"
-BIN_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination"]
+__all__ = ["BIN_COLUMNS", "UNBINNED", "check_outdir", "write_result"]
 
 
 def check_outdir(outdir: str | os.PathLike, force: bool) -> None:

@@ -1,10 +1,14 @@
-"""``bin()``: the stages in order, with timings, and the output transaction.
+"""``bin()``: the one place that knows the stage order; timings, memory, the output transaction.
 
 contigs -> length filter -> coverage (by name) -> k-mer features -> embeddings
--> kNN -> MST -> single-linkage dendrogram -> marker genes -> DP cut -> bins.
+-> marker genes -> kNN -> MST -> single-linkage dendrogram -> DP cut -> rescue
+-> named bins (:mod:`genomeface_core.bins`) -> files (:mod:`genomeface_core.output`).
 
-Nothing is written until every stage has succeeded; the output folder is
-checked first, so a refused folder costs no compute.
+Parameters are checked against :mod:`genomeface_core.params` and the output
+folder is checked first, so a refused folder costs no compute; nothing is
+written until every stage has succeeded.  A new stage is one more
+``with timer("name"):`` line in :func:`bin`; a new output file is one more
+entry in :func:`_write`'s ``extra``.
 """
 from __future__ import annotations
 
@@ -21,8 +25,9 @@ import numpy as np
 
 from . import __version__
 from . import params as params_table
+from .bins import name_bins
 from .errors import InputError
-from .io.fasta import Contigs, gc_fraction, read_fasta
+from .io.fasta import Contigs, read_fasta
 
 log = logging.getLogger("genomeface")
 
@@ -61,9 +66,31 @@ class Embedded:
     all_names: list[str]
 
 
-class _Timer:
+def peak_rss_mb() -> float | None:
+    """Peak resident memory of this process so far (MiB), or None where ``resource`` is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)  # bytes on macOS, KiB on Linux
+
+
+class StageTimer:
+    """Seconds and peak memory per stage, for run.json.
+
+    ``memory_mb[stage]`` is the process's peak RSS (MiB) at the end of the
+    stage: it can only grow, so the stage where it jumps is the one that set
+    the peak.
+    """
+
     def __init__(self):
         self.timings: dict[str, float] = {}
+        self.memory_mb: dict[str, float | None] = {}
+
+    def record(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = round(seconds, 3)
+        self.memory_mb[stage] = peak_rss_mb()
 
     @contextmanager
     def __call__(self, stage: str):
@@ -71,7 +98,7 @@ class _Timer:
         log.info("%s ...", stage)
         yield
         dt = time.perf_counter() - t0
-        self.timings[stage] = round(dt, 3)
+        self.record(stage, dt)
         log.info("%s done in %.2f s", stage, dt)
 
 
@@ -91,7 +118,7 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
-          abundance_weight: float | None = None, threads: int = 1, timer: _Timer | None = None,
+          abundance_weight: float | None = None, threads: int = 1, timer: StageTimer | None = None,
           chunk: int = 200_000) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph).
 
@@ -103,7 +130,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
     from .distance import abundance_weight as c2
     from .features import kmer_features
 
-    timer = timer or _Timer()
+    timer = timer or StageTimer()
     comp = emb.get_composition(composition)
     ab_model = None if abundance == "raw" else _abundance_model(abundance)
     with timer("read"):
@@ -125,7 +152,8 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
             parts.append(comp.embed(f))
             t_feat, t_emb = t_feat + t1 - t0, t_emb + time.perf_counter() - t1
         x = np.concatenate(parts)
-        timer.timings["features"], timer.timings["embed"] = round(t_feat, 3), round(t_emb, 3)
+        timer.record("features", t_feat)
+        timer.record("embed", t_emb)
         log.info("features + composition embedding done in %.2f s", t_feat + t_emb)
     else:
         with timer("features"):
@@ -172,75 +200,42 @@ def _network_constants(model, composition: str) -> tuple[float, float]:
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | Sequence[PathLike] | None = None, composition: str = "linear", abundance: str = "raw",
-        abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0,
-        min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
+        abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1,
+        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
         progress: bool = False) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
-    Parameters
-    ----------
     contigs: FASTA (plain or gzip) of the assembly.
     coverage: depth table (MetaBAT ``jgi_summarize_bam_contig_depths`` or a
         ``contigname`` TSV), rows matched to contigs by name.  Or ``bams``:
         sorted, indexed BAM files, one per sample.  Neither: composition only.
     outdir: write bins and tables here (refused if non-empty unless ``force``);
         None writes nothing and only returns the result.
-    min_contig_length: bp; shorter contigs are ignored.
-    min_bin_size: bp; smaller clusters are reported as unbinned.
-    markers: precomputed ``contig<TAB>marker`` TSV, or a list of them (skips gene calling).
-    composition: composition embedding: ``linear`` (the shipped learned
-        metric), ``tnf``, ``kmer1712``, or a path to a trained model.
-    abundance: abundance embedding: ``raw`` (log1p depths plus a constant
-        coordinate, L2-normalised), ``network`` (the shipped
-        permutation-equivariant co-abundance network, needs the nn extra) or
-        the path of one trained by ``genomeface train-abundance``.
-    abundance_weight: override the fitted c2(n) weight of the abundance angle.
-    k: neighbours per contig in the kNN graph.  knn: ``auto|exact|approx``.
-    device: ``cpu|gpu|auto`` for distance/kNN arrays.  threads: worker threads.
-    seed: recorded; every stage is deterministic for a given input.
-    min_purity: purity threshold of the reward.
-    rescue_vote: an unbinned contig joins the bin holding more than this
-        fraction of its k neighbours (0.5: a strict majority) if the bin's
-        marker purity stays >= min_purity (see :mod:`genomeface_core.rescue`);
-        1 disables.
-    prefix: bin name prefix.
+    progress: progress bars on stderr.
+
+    Every other keyword is a method parameter described (type, default, range,
+    units) in :data:`genomeface_core.params.BIN_PARAMS` and ``docs/options.md``,
+    and checked against that table before any work.
     """
     from .dendrogram import single_linkage
-    from .knn import knn_graph
-    from .markers import MARKER_IDS, find_markers, read_markers_tsv, write_markers_tsv
     from .mst import spanning_tree
-    from .output import UNBINNED, check_outdir, write_result
     from .rescue import rescue_unbinned
-    from .selection import quality, select_bins
-    from .xp import get_xp
+    from .selection import select_bins
 
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
-                  min_bin_size=min_bin_size, markers=_paths(markers),
-                  composition=composition, abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
+                  min_bin_size=min_bin_size, markers=_paths(markers), composition=composition,
+                  abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
                   threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, prefix=prefix)
-    if outdir is not None:
-        check_outdir(outdir, force)
-    params_table.validate(params)
-    try:
-        xp = get_xp(device)
-    except (RuntimeError, ValueError) as exc:
-        raise InputError(None, str(exc)) from None
-    timer = _Timer()
+    xp = _check(params, outdir, force)
+    timer = StageTimer()
     e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
-              abundance=os.fspath(abundance), abundance_weight=abundance_weight, threads=threads, timer=timer)
-    names, seqs, n = e.contigs.names, e.contigs.seqs, len(e.contigs.names)
-
+                      abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer)
+    n = len(e.contigs.names)
     with timer("markers"):
-        if markers is not None:
-            counts = read_markers_tsv(markers, names, allow_unknown=True)
-        else:
-            counts = find_markers(seqs, threads=threads, progress=progress)
+        counts = marker_counts(e.contigs, markers, threads=threads, progress=progress)
     with timer("knn"):
-        from tqdm import tqdm
-        with tqdm(total=n, desc="kNN", unit="contig", disable=not progress, leave=False) as bar:
-            idx, dist = knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=knn, xp=xp,
-                                  threads=threads, seed=seed, progress=bar.update)
+        idx, dist = _knn(e, k, knn, xp, threads, progress)
     with timer("mst"):
         u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
     with timer("dendrogram"):
@@ -249,43 +244,68 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         labels, total_reward = select_bins(children, counts, min_purity)
     with timer("rescue"):
         labels, n_rescued = rescue_unbinned(idx, labels, counts, min_vote=rescue_vote, min_purity=min_purity)
-
-    lengths = e.contigs.lengths
-    clusters: dict[int, np.ndarray] = {}
-    by_label = np.argsort(labels, kind="stable")  # members of each cluster, in input order
-    ids, starts = np.unique(labels[by_label], return_index=True)
-    for c, members in zip(ids, np.split(by_label, starts[1:])):
-        if c >= 0 and lengths[members].sum() >= min_bin_size:
-            clusters[int(c)] = members
-    # name bins by decreasing size (ties: first contig) so names are stable
-    order = sorted(clusters, key=lambda c: (-int(lengths[clusters[c]].sum()), int(clusters[c][0])))
-    assignment = [UNBINNED] * n
-    bins: dict[str, list[str]] = {}
-    table: list[dict] = []
     mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
-    for i, c in enumerate(order, 1):
-        name = f"{prefix}{i}"
-        members = clusters[c]
-        for j in members:
-            assignment[j] = name
-        bins[name] = [names[j] for j in members]
-        comp_pct, cont_pct = quality(counts[members].sum(axis=0))
-        ln = lengths[members]
-        table.append(dict(bin=name, contigs=len(members), size_bp=int(ln.sum()), n50_bp=_n50(ln),
-                          gc=round(gc_fraction([seqs[j] for j in members]), 4),
-                          mean_depth=float(np.average(mean_depth[members], weights=ln)),
-                          completeness=comp_pct, contamination=cont_pct))
-    run_info = dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
-                    parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=n,
-                    samples=e.samples, abundance_weight_used=e.abundance_weight, total_reward=total_reward,
-                    n_rescued=n_rescued,
-                    n_bins=len(bins), markers=list(MARKER_IDS), timings=timer.timings, versions=_versions())
-    result = BinResult(names, assignment, bins, table, timer.timings, run_info)
+    assignment, bins, table = name_bins(labels, e.contigs.names, e.contigs.seqs, counts, mean_depth,
+                                        min_bin_size=min_bin_size, prefix=prefix)
+    run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins))
+    result = BinResult(e.contigs.names, assignment, bins, table, timer.timings, run_info)
     if outdir is not None:
         with timer("write"):
-            write_result(result, seqs, outdir, force=force,
-                         extra={"markers.tsv": lambda p: write_markers_tsv(p, names, counts)})
+            _write(result, e.contigs, counts, outdir, force)
     return result
+
+
+def _check(params: dict, outdir: PathLike | None, force: bool):
+    """Validate parameters and the output folder before any work; the array module for ``device``."""
+    from .output import check_outdir
+    from .xp import get_xp
+
+    if outdir is not None:
+        check_outdir(outdir, force)
+    params_table.validate(params)
+    try:
+        return get_xp(params["device"])
+    except (RuntimeError, ValueError) as exc:
+        raise InputError(None, str(exc)) from None
+
+
+def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | None, *, threads: int = 1,
+                  progress: bool = False) -> np.ndarray:
+    """(n, 40) marker copies per contig: from the ``markers`` table(s) if given, else by gene calling."""
+    from .markers import find_markers, read_markers_tsv
+
+    if markers is not None:
+        return read_markers_tsv(markers, contigs.names, allow_unknown=True)
+    return find_markers(contigs.seqs, threads=threads, progress=progress)
+
+
+def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):
+    from tqdm import tqdm
+
+    from .knn import knn_graph
+
+    with tqdm(total=len(e.composition), desc="kNN", unit="contig", disable=not progress, leave=False) as bar:
+        return knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=method, xp=xp,
+                         threads=threads, progress=bar.update)
+
+
+def _run_info(params: dict, e: Embedded, timer: StageTimer, **results) -> dict:
+    """Everything run.json records: versions, parameters, input sizes, results, timings and memory."""
+    from .markers import MARKER_IDS
+
+    return dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
+                parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=len(e.contigs.names),
+                samples=e.samples, abundance_weight_used=e.abundance_weight, markers=list(MARKER_IDS),
+                timings=timer.timings, memory_mb=timer.memory_mb, versions=_versions(), **results)
+
+
+def _write(result: BinResult, contigs: Contigs, counts: np.ndarray, outdir: PathLike, force: bool) -> None:
+    """Write the result with its extra files (one writer per file name) as one transaction."""
+    from .markers import write_markers_tsv
+    from .output import write_result
+
+    extra = {"markers.tsv": lambda p: write_markers_tsv(p, contigs.names, counts)}
+    write_result(result, contigs.seqs, outdir, force=force, extra=extra)
 
 
 def _paths(p: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:
@@ -293,12 +313,6 @@ def _paths(p: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:
     if p is None or isinstance(p, (str, os.PathLike)):
         return None if p is None else os.fspath(p)
     return [os.fspath(x) for x in p]
-
-
-def _n50(lengths: np.ndarray) -> int:
-    ln = np.sort(np.asarray(lengths))[::-1]
-    cs = np.cumsum(ln)
-    return int(ln[np.searchsorted(cs, cs[-1] / 2.0)])
 
 
 def _versions() -> dict[str, str]:
