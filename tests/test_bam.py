@@ -196,20 +196,76 @@ def test_matches_metabat(dataset, kwargs, args):
     np.testing.assert_allclose(got, exp, rtol=5e-6, atol=1e-5)
 
 
-def test_per_base_float32_path_matches_metabat(dataset, monkeypatch):
-    """Force the per-base float32 replay used for integer totals >= 2**24."""
+def test_high_depth_contig_and_csi_index_match_metabat(tmp_path):
+    """A contig whose integer depth total passes 2**24 (float32 sums stop being exact), CSI-indexed.
+
+    Records are written directly (150M alignments, NM 0-5, so identity cuts some)
+    rather than mapped: 150k reads is too many to map within a test's budget.
+    """
+    _require_tools()
+    rng = np.random.default_rng(5)
+    lengths = {"deep": 12_000, "shallow": 3_000}
+    header = pysam.AlignmentHeader.from_dict(
+        {"HD": {"VN": "1.6", "SO": "coordinate"},
+         "SQ": [{"SN": n, "LN": ln} for n, ln in lengths.items()]})
+    raw = tmp_path / "deep.bam"
+    with pysam.AlignmentFile(raw, "wb", header=header) as out:
+        for tid, (name, n_reads) in enumerate([("deep", 150_000), ("shallow", 300)]):
+            # 2 bp short of the end, so the reads with a 2 bp deletion stay on the contig
+            starts = np.sort(rng.integers(0, lengths[name] - READ_LEN - 1, n_reads))
+            nms = rng.integers(0, 6, n_reads)
+            seq = "".join(rng.choice(list("ACGT"), READ_LEN))
+            for k, (st, nm) in enumerate(zip(starts, nms)):
+                rec = pysam.AlignedSegment(header)
+                rec.query_name, rec.flag = f"{name}{k}", 16 * int(k % 2)
+                rec.reference_id, rec.reference_start, rec.mapping_quality = tid, int(st), 60
+                rec.cigarstring = f"{READ_LEN}M" if k % 7 else "70M2D80M"
+                rec.query_sequence = seq
+                rec.set_tag("NM", int(nm) + (0 if k % 7 else 2))
+                out.write(rec)
+    bai = tmp_path / "bai.bam"
+    shutil.copy(raw, bai)
+    subprocess.run(["samtools", "index", "-c", str(raw)], check=True)
+    subprocess.run(["samtools", "index", str(bai)], check=True)
+    assert (tmp_path / "deep.bam.csi").exists() and not (tmp_path / "deep.bam.bai").exists()
+    ref = tmp_path / "depth.txt"
+    subprocess.run(["jgi_summarize_bam_contig_depths", "--outputDepth", str(ref), str(raw)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = {f[0]: float(f[3]) for f in (ln.split("\t") for ln in ref.read_text().splitlines()[1:])}
+    names = list(lengths)
+    got = read_bam_depths([raw, bai], names, list(lengths.values()), threads=2)
+    exp = np.array([rows[n] for n in names])
+    assert exp[0] * (lengths["deep"] - 150) > 2 ** 24, "the deep contig must pass float32's exact range"
+    np.testing.assert_allclose(got[:, 0], exp, rtol=5e-6, atol=1e-5)
+    np.testing.assert_array_equal(got[:, 0], got[:, 1])
+
+
+def test_zlib_fallback_matches_libdeflate(dataset, monkeypatch):
+    """Without the ``deflate`` package BGZF blocks are inflated by zlib: same depths."""
     import genomeface_core.io.bam as bam_mod
-    monkeypatch.setattr(bam_mod, "_F32_EXACT", 0)
-    ref = _metabat(dataset, "depth_perbase.txt", [])
-    got = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"])
-    exp = np.array([ref[n] for n in dataset["names"]])
-    np.testing.assert_allclose(got, exp, rtol=5e-6, atol=1e-5)
+    a = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"], threads=2)
+    monkeypatch.setattr(bam_mod, "_libdeflate", None)
+    b = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"], threads=2)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_stale_index_raises(dataset, tmp_path):
+    """An index made for another BAM (its offsets point into the middle of records) is caught."""
+    bam = tmp_path / "stale.bam"
+    shutil.copy(dataset["bams"][0], bam)
+    shutil.copy(str(dataset["bams"][1]) + ".bai", str(bam) + ".bai")
+    with pytest.raises(InputError) as err:
+        read_bam_depths([bam], dataset["names"], dataset["lengths"])
+    assert err.value.path == str(bam)
 
 
 def test_threads_match_serial(dataset):
+    """Threads split each BAM into reference ranges too (3 threads, 2 BAMs -> 5 ranges per BAM)."""
     a = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"])
     b = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"], threads=3)
     np.testing.assert_array_equal(a, b)
+    one = read_bam_depths(dataset["bams"][:1], dataset["names"], dataset["lengths"], threads=2)
+    np.testing.assert_array_equal(one[:, 0], a[:, 0])
 
 
 def test_rows_follow_given_order(dataset):
