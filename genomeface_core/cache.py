@@ -69,6 +69,20 @@ def digest_file(path: PathLike) -> str:
     return h.hexdigest()
 
 
+def digest_arrays(*arrays: np.ndarray) -> str:
+    """BLAKE2b-256 hex digest of arrays' dtypes, shapes and bytes (e.g. depths from a table, as a key).
+
+    >>> digest_arrays(np.zeros(2)) == digest_arrays(np.zeros(2)) != digest_arrays(np.zeros(2, np.float32))
+    True
+    """
+    h = hashlib.blake2b(digest_size=32)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape};".encode())
+        h.update(a.data if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()
+
+
 def _jsonable(v):
     if isinstance(v, os.PathLike):
         return os.fspath(v)

@@ -29,17 +29,17 @@ import numba as nb
 import numpy as np
 
 from .errors import InputError
+from .output import UNBINNED
 
 PathLike = str | os.PathLike
 
-UNBINNED = "unbinned"  # as genomeface_core.output.UNBINNED (not imported: output imports the pipeline's types)
 REPORT = "report.html"
 PROJECTION = "projection.tsv"
-#: bins.tsv columns the report needs (a subset of output.BIN_COLUMNS)
+#: bins.tsv columns the report needs (output.BIN_COLUMNS may add more: they are shown as they are)
 NEEDED_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination"]
 #: pipeline order of the stages in run.json's timings (JSON sorts them by name); others follow
 STAGE_ORDER = ["read", "depths", "features", "embed", "abundance", "markers", "knn", "mst", "dendrogram",
-               "select", "rescue", "write"]
+               "select", "rescue", "projection", "write"]
 _GREY = "#c4c4c4"
 # Tableau-20-like palette, strong colours first; bins beyond it get golden-angle hues
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -651,6 +651,7 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 def _bin_table(bins: list[dict], colours: dict[str, str]) -> str:
     head = ["bin", "quality", "completeness (%)", "contamination (%)", "size (Mbp)", "contigs", "N50 (kb)",
             "GC (%)", "mean depth"]
+    extra = [c for c in (bins[0] if bins else {}) if c not in NEEDED_COLUMNS]  # columns added to bins.tsv later
     rank = {"high": 0, "medium": 1, "low": 2}
     rows = []
     for b in bins:
@@ -661,10 +662,11 @@ def _bin_table(bins: list[dict], colours: dict[str, str]) -> str:
                  f'<td>{b["completeness"]:.1f}</td>', f'<td>{b["contamination"]:.1f}</td>',
                  f'<td data-v="{b["size_bp"]}">{b["size_bp"] / 1e6:.3f}</td>', f'<td>{b["contigs"]}</td>',
                  f'<td data-v="{b["n50_bp"]}">{b["n50_bp"] / 1e3:.1f}</td>', f'<td>{100 * b["gc"]:.1f}</td>',
-                 f'<td>{b["mean_depth"]:.3g}</td>']
+                 f'<td>{b["mean_depth"]:.3g}</td>'] + [f'<td>{html.escape(b[c])}</td>' for c in extra]
         rows.append(f'<tr>{"".join(cells)}</tr>')
     return (f'<div class="tablewrap"><table id="bins-table" class="sortable"><thead><tr>'
-            f'{"".join(f"<th>{h}</th>" for h in head)}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
+            f'{"".join(f"<th>{html.escape(h)}</th>" for h in head + extra)}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _kv_table(items: list[tuple[str, object]]) -> str:

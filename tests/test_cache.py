@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from genomeface_core import cache as cache_mod
-from genomeface_core.cache import StageCache, digest_file
+from genomeface_core.cache import StageCache, digest_arrays, digest_file
 from genomeface_core.errors import InputError
 
 from conftest import GENOMES
@@ -140,3 +140,15 @@ def test_digest_and_bad_paths(contigs, tmp_path):
         StageCache(tmp_path / "c").get_or_compute("s", {}, lambda: {"x": np.array([None])})
     with pytest.raises(TypeError, match="JSON"):
         StageCache(tmp_path / "c").get_or_compute("s", {"f": object()}, lambda: {})
+
+
+def test_digest_arrays_sees_one_value(contigs):
+    from genomeface_core.io.fasta import read_fasta
+
+    lengths = np.asarray(read_fasta(contigs).lengths, dtype=np.float32)
+    changed = lengths.copy()
+    changed[7] += 1
+    assert digest_arrays(lengths) == digest_arrays(lengths.copy())
+    assert digest_arrays(lengths) != digest_arrays(changed)
+    assert digest_arrays(lengths) != digest_arrays(lengths.astype(np.float64))
+    assert digest_arrays(lengths.reshape(2, -1)) != digest_arrays(lengths)

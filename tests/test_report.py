@@ -255,10 +255,37 @@ def test_cli_rewrites_the_report(demo, tmp_path, capsys):
 
 @pytest.mark.skipif(not shutil.which("chromium-headless-shell") and not shutil.which("chromium"),
                     reason="no headless Chromium")
-def test_renders_in_headless_chromium(demo, tmp_path):
+def test_renders_and_sorts_in_headless_chromium(demo, tmp_path):
     path = write_report(demo[0])
     exe = shutil.which("chromium-headless-shell") or shutil.which("chromium")
     png = tmp_path / "r.png"
     subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
                     "--window-size=1400,2400", path.as_uri()], check=True, timeout=120, capture_output=True)
     assert png.stat().st_size > 50_000  # a blank page of that size compresses to a few kB
+    # the inline script sorts the table: click "size (Mbp)" twice (descending), then once more (ascending)
+    clicked = tmp_path / "clicked.html"
+    clicked.write_text(path.read_text().replace(
+        "</body>", '<script>var h=document.querySelectorAll("#bins-table th")[4];h.click();h.click();h.click()'
+                   "</script></body>"))
+    dom = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", clicked.as_uri()],
+                         check=True, timeout=120, capture_output=True, text=True).stdout
+    page = _Svg()
+    page.feed(dom)
+    sizes = [float(r[4]) for r in page.rows[1:]]
+    assert len(sizes) == len(_bins(demo[0])) and sizes == sorted(sizes) and sizes != sorted(sizes, reverse=True)
+
+
+def test_extra_bins_columns_and_no_bins(demo, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(demo[0], out)
+    rows = [ln.rstrip("\n").split("\t") for ln in open(out / "bins.tsv")]
+    (out / "bins.tsv").write_text("\n".join("\t".join(r + (["coherence"] if i == 0 else ["ok<1>"]))
+                                            for i, r in enumerate(rows)) + "\n")
+    page = _parse(write_report(out))
+    assert page.rows[0][-1] == "coherence" and all(r[-1] == "ok<1>" for r in page.rows[1:])  # escaped, shown
+    (out / "bins.tsv").write_text("\t".join(rows[0]) + "\n")
+    (out / "clusters.tsv").write_text("bin\tcontig\n" + "".join(f"unbinned\t{c}\n" for c in
+                                                                  read_projection(out / PROJECTION)[0]))
+    page = _parse(write_report(out))
+    assert "fig-quality" not in page.figs and len(page.rows) == 1
+    assert {a["data-bin"] for t, a in page.figs["fig-projection"] if t == "g"} == {"unbinned"}
