@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "report": ".report_cli",
     "markers": ".markers_cli",
     "split-fasta": ".split_cli",
+    "concatenate": ".concat_cli",
 }
 
 
