@@ -1,13 +1,29 @@
-"""The Nextflow module's script block, rendered as Nextflow would and run with bash.
+"""The Nextflow components, rendered as Nextflow would and run with bash.
 
-Nextflow itself cannot run here, so this test renders the `script:` block of
-nextflow/modules/genomeface/bin/main.nf (variable substitution, escapes,
-indentation stripped), runs it on the bundled demo and checks every declared
-output glob matches.
+Nextflow cannot run here, so this file renders each process of
+nextflow/modules/nf-core/genomeface/* itself: the Groovy statements before the
+script string (``def x = a ?: b``, ternaries, ``if (...) { error(...) }``) are
+evaluated by a small interpreter of that subset, the GString is interpolated
+(``${...}``, ``\\$``, ``\\\\``) and its indentation stripped, inputs are staged
+under their ``stageAs`` names, and the script runs with bash against the real
+``genomeface`` CLI.  Every declared output is then matched in the task folder
+and every ``eval`` output (the ``versions`` topic) is run like Nextflow does.
+
+Covered: each module's script and stub block on the bundled demo, the
+subworkflow end to end (split -> markers x4 -> bin, the scatter/gather plumbing
+of subworkflows/nf-core/fasta_binning_genomeface/main.nf emulated in Python;
+that the scattered tables give the in-process bins is tests/test_markers_cli.py),
+the container/conda/GPU selection, and the committed nf-test snapshots
+(``main.nf.test.snap``), which must equal what the rendered blocks produce
+(``python tests/test_nextflow_module.py --write-snapshots`` rewrites them).
 """
-import glob
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,59 +31,589 @@ from pathlib import Path
 
 import pytest
 
-MAIN = Path(__file__).resolve().parents[1] / "nextflow" / "modules" / "genomeface" / "bin" / "main.nf"
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = ROOT / "nextflow" / "modules" / "nf-core" / "genomeface"
+SUBWORKFLOW = ROOT / "nextflow" / "subworkflows" / "nf-core" / "fasta_binning_genomeface"
+BINDIR = Path(sys.executable).parent
 
 
-def _block(text: str, start: str, end: str) -> str:
-    body = text.split(start, 1)[1].split(end, 1)[0]
-    return body
+# --------------------------------------------------------------------------- a Groovy-subset interpreter
+
+class NfError(Exception):
+    """``error(...)`` called in a script block."""
 
 
-def render_script(values: dict) -> str:
-    text = MAIN.read_text()
-    script = _block(text, "script:", "stub:")
-    script = script.split('"""', 2)[1]
-    script = textwrap.dedent(script)
-
-    def sub(m):
-        key = m.group(1)
-        return str(values[key])
-    script = re.sub(r"(?<!\\)\$\{([a-zA-Z_.]+)\}", sub, script)
-    return script.replace("\\\\", "\\").replace("\\$", "$")
+_TOKEN = re.compile(r"""\s*(?:(?P<num>\d+)|(?P<id>[A-Za-z_]\w*)|(?P<sq>'(?:[^'\\]|\\.)*')|(?P<dq>"(?:[^"\\]|\\.)*")
+                        |(?P<op>\?:|==|!=|&&|\|\||[?:!()\[\],.]))""", re.X)
 
 
-def test_module_script_runs_on_demo(tmp_path):
-    from genomeface_core.demo import write_demo
+def _tokens(src: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(src):
+        if not src[pos:].strip():
+            break
+        m = _TOKEN.match(src, pos)
+        if not m:
+            raise SyntaxError(f"cannot tokenise {src[pos:]!r}")
+        kind = m.lastgroup
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
 
-    bindir = Path(sys.executable).parent
-    if not (bindir / "genomeface").exists():
-        pytest.skip("genomeface console script not installed in this environment")
-    paths = write_demo(tmp_path / "in")
-    script = render_script({"contigs": paths["contigs"], "depth": paths["depth"], "prefix": "demo",
-                            "task.cpus": 2, "args": "--min-bin-size 100000",
-                            "task.process": "GENOMEFACE_BIN"})
-    work = tmp_path / "work"
-    work.mkdir()
-    env = {"PATH": f"{bindir}:/usr/bin:/bin"}
-    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, env=env,
+
+def truthy(v) -> bool:
+    """Groovy truth: null, '', [], 0 and false are false."""
+    return bool(v)
+
+
+def render(v) -> str:
+    """A value as Groovy prints it in a GString (a list of staged files: space-separated names)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (list, tuple)):
+        return " ".join(render(x) for x in v)
+    return str(v)
+
+
+class Expr:
+    """Recursive-descent evaluator: literals, names with .property, [list], !, ==, !=, &&, ||,
+    ?:, a ? b : c, `in`, and GStrings with ${...}."""
+
+    def __init__(self, src: str, env: dict):
+        self.toks, self.i, self.env = _tokens(src), 0, env
+
+    def peek(self):
+        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
+
+    def take(self, value=None):
+        tok = self.peek()
+        if value is not None and tok[1] != value:
+            raise SyntaxError(f"expected {value!r}, got {tok[1]!r}")
+        self.i += 1
+        return tok
+
+    def parse(self):
+        v = self.ternary()
+        if self.i != len(self.toks):
+            raise SyntaxError(f"trailing {self.toks[self.i:]}")
+        return v
+
+    def ternary(self):
+        cond = self.elvis()
+        if self.peek()[1] == "?":
+            self.take("?")
+            a = self.ternary()
+            self.take(":")
+            b = self.ternary()
+            return a if truthy(cond) else b
+        return cond
+
+    def elvis(self):
+        v = self.lor()
+        if self.peek()[1] == "?:":
+            self.take("?:")
+            w = self.elvis()
+            return v if truthy(v) else w
+        return v
+
+    def lor(self):
+        v = self.land()
+        while self.peek()[1] == "||":
+            self.take()
+            w = self.land()
+            v = truthy(v) or truthy(w)
+        return v
+
+    def land(self):
+        v = self.unary()
+        while self.peek()[1] == "&&":
+            self.take()
+            w = self.unary()
+            v = truthy(v) and truthy(w)
+        return v
+
+    def unary(self):
+        if self.peek()[1] == "!":
+            self.take()
+            return not truthy(self.unary())
+        return self.compare()
+
+    def compare(self):
+        v = self.postfix()
+        op = self.peek()[1]
+        if op in ("==", "!="):
+            self.take()
+            w = self.postfix()
+            return (v == w) == (op == "==")
+        if op == "in":
+            self.take()
+            return v in self.postfix()
+        return v
+
+    def postfix(self):
+        v = self.primary()
+        while self.peek()[1] == ".":
+            self.take()
+            name = self.take()[1]
+            v = v.get(name) if isinstance(v, dict) else getattr(v, name)
+        return v
+
+    def primary(self):
+        kind, val = self.take()
+        if kind == "num":
+            return int(val)
+        if kind == "sq":
+            return val[1:-1].replace("\\'", "'")
+        if kind == "dq":
+            return gstring(val[1:-1], self.env)
+        if val == "(":
+            v = self.ternary()
+            self.take(")")
+            return v
+        if val == "[":
+            items = []
+            while self.peek()[1] != "]":
+                items.append(self.ternary())
+                if self.peek()[1] == ",":
+                    self.take()
+            self.take("]")
+            return items
+        if kind == "id":
+            if val in ("true", "false", "null"):
+                return {"true": True, "false": False, "null": None}[val]
+            return self.env.get(val)
+        raise SyntaxError(f"unexpected {val!r}")
+
+
+def evaluate(src: str, env: dict):
+    return Expr(src, env).parse()
+
+
+def gstring(body: str, env: dict) -> str:
+    """Interpolate a Groovy GString body: ${expr}, \\$ -> $, \\\\ -> \\, \\t, \\n, \\"."""
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            out.append({"t": "\t", "n": "\n"}.get(nxt, nxt))
+            i += 2
+        elif body.startswith("${", i):
+            depth, j = 1, i + 2
+            while depth:
+                depth += {"{": 1, "}": -1}.get(body[j], 0)
+                j += 1
+            out.append(render(evaluate(body[i + 2:j - 1], env)))
+            i = j
+        elif c == "$" and re.match(r"[A-Za-z_]", body[i + 1:i + 2]):
+            m = re.match(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", body[i + 1:])
+            out.append(render(evaluate(m.group(0), env)))
+            i += 1 + m.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def run_preamble(src: str, env: dict) -> None:
+    """Run the statements before a script string: if (...) { error(...) }, [def] name = expr."""
+    for cond, msg in re.findall(r"if \((.*?)\) \{\s*error\((.*?)\)\s*\}", src, re.S):
+        if truthy(evaluate(cond, env)):
+            raise NfError(evaluate(msg, env))
+    src = re.sub(r"if \(.*?\) \{.*?\}", "", src, flags=re.S)
+    for line in src.splitlines():
+        line = line.strip()
+        if not line or line.startswith("//"):
+            continue
+        m = re.fullmatch(r"(?:def\s+)?([A-Za-z_]\w*)\s*=\s*(.+)", line)
+        if not m:
+            raise SyntaxError(f"unsupported statement {line!r}")
+        env[m.group(1)] = evaluate(m.group(2), env)
+
+
+# --------------------------------------------------------------------------- processes
+
+class Process:
+    """One process of a module's main.nf: inputs, outputs, container/conda, script and stub."""
+
+    def __init__(self, main_nf: Path):
+        self.path = main_nf
+        self.text = main_nf.read_text()
+        self.name = re.search(r"^process (\w+)", self.text, re.M).group(1)
+        self.inputs = [ln.strip() for ln in self._section("input:", "output:").splitlines() if ln.strip()]
+        self.outputs = [ln.strip() for ln in self._section("output:", "when:").splitlines() if ln.strip()]
+
+    def _section(self, start: str, end: str) -> str:
+        return self.text.split("\n    " + start, 1)[1].split("\n    " + end, 1)[0]
+
+    def directive(self, name: str, env: dict):
+        """The value of the conda or container directive (one GString), evaluated."""
+        start = self.text.index(f'\n    {name} "') + len(f'\n    {name} "')
+        end = self.text.index('"\n', start) if name == "conda" else self.text.index('"\n\n', start)
+        return gstring(" ".join(self.text[start:end].split()), env)
+
+    def block(self, which: str) -> tuple[str, str]:
+        """(Groovy statements, GString body) of the script: or stub: block."""
+        part = self.text.split(f"\n    {which}:\n", 1)[1]
+        pre, rest = part.split('"""', 1)
+        return pre, rest.split('"""', 1)[0]
+
+    def input_names(self) -> list[tuple[str, str, str | None]]:
+        """(val|path, name, stageAs or None) of every element of every input channel, in order."""
+        names = []
+        for ln in self.inputs:
+            m = re.fullmatch(r"(val|path) (\w+)", ln)
+            if m:
+                names.append((m.group(1), m.group(2), None))
+            for m in re.finditer(r"\b(val|path)\((\w+)(?:, stageAs: '([^']+)')?\)", ln):
+                names.append((m.group(1), m.group(2), m.group(3)))
+        return names
+
+
+def stage(value, pattern: str | None, workdir: Path):
+    """Link input file(s) into ``workdir`` as Nextflow stages them; returns the staged name(s)."""
+    if value in (None, []):
+        return []
+    files = value if isinstance(value, list) else [value]
+    names = []
+    for f in files:
+        name = Path(f).name if pattern is None else pattern.replace("*", Path(f).name)
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(os.path.abspath(f), workdir / name)
+        names.append(name)
+    return names if isinstance(value, list) else names[0]
+
+
+def task_env(proc: Process, inputs: dict, workdir: Path, *, cpus=2, args="", accelerator=None,
+             engine="docker") -> dict:
+    env = {"task": {"ext": {"args": args, "prefix": None, "when": None, "singularity_pull_docker_container": None},
+                    "cpus": cpus, "process": proc.name, "accelerator": accelerator, "attempt": 1},
+           "workflow": {"containerEngine": engine}, "moduleDir": str(proc.path.parent)}
+    for kind, name, pattern in proc.input_names():
+        env[name] = inputs[name] if kind == "val" else stage(inputs[name], pattern, workdir)
+    return env
+
+
+def render_block(proc: Process, which: str, env: dict) -> str:
+    pre, body = proc.block(which)
+    run_preamble(pre, env)
+    return textwrap.dedent(gstring(body, env)).strip("\n") + "\n"
+
+
+def run_task(proc: Process, inputs: dict, workdir: Path, which="script", **kw):
+    """Render and run one task: returns (env, outputs {emit: [items]}, rendered script)."""
+    workdir.mkdir(parents=True)
+    env = task_env(proc, inputs, workdir, **kw)
+    script = render_block(proc, which, env)
+    shell_env = {"PATH": f"{BINDIR}:/usr/bin:/bin", "HOME": str(workdir), "LC_ALL": "C"}
+    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=shell_env,
                          capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-2000:]
-    text = MAIN.read_text()
-    outputs = re.findall(r'path\("\$\{prefix\}/([^"]+)"\)', _block(text, "output:", "when:"))
-    assert len(outputs) == 6
-    for pattern in outputs:
-        assert glob.glob(str(work / "demo" / pattern)), pattern
-    assert glob.glob(str(work / "demo" / "bins" / "demo_bin1.fna.gz"))
-    versions = (work / "versions.yml").read_text()
-    assert '"GENOMEFACE_BIN":' in versions and "genomeface: 0.1.0" in versions
+    assert res.returncode == 0, f"{proc.name} {which} failed:\n{script}\n{res.stderr[-3000:]}"
+    return env, collect_outputs(proc, env, workdir, shell_env), script
 
 
-def test_module_args_are_real_cli_options():
+def collect_outputs(proc: Process, env: dict, workdir: Path, shell_env: dict) -> dict:
+    """Match every declared output like Nextflow: path globs (sorted; one match -> the file itself),
+    val(...) and eval(...) (the command's stdout, stripped)."""
+    out = {}
+    for ln in proc.outputs:
+        emit = re.search(r"emit: (\w+)", ln).group(1)
+        optional = "optional: true" in ln
+        item = []
+        for kind, arg in re.findall(r"\b(val|path|eval)\((\w+|\"(?:[^\"\\]|\\.)*\"|'[^']*')\)", ln):
+            if kind == "val":
+                item.append(evaluate(arg, env))
+            elif kind == "path":
+                pattern = evaluate(arg, env)
+                matches = sorted(workdir.glob(pattern))
+                if not matches:
+                    assert optional, f"{proc.name}: no file matches output {pattern!r} ({emit})"
+                    item = None
+                    break
+                item.append(matches[0] if len(matches) == 1 else matches)
+            else:
+                cmd = evaluate(arg, env)
+                r = subprocess.run(["bash", "-c", cmd], cwd=workdir, env=shell_env, capture_output=True, text=True)
+                assert r.returncode == 0, f"eval {cmd!r} failed: {r.stderr}"
+                item.append(r.stdout.strip())
+        out[emit] = [] if item is None else [item]
+    return out
+
+
+# --------------------------------------------------------------------------- nf-test snapshots
+
+def _md5(path: Path) -> str:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):  # nf-test hashes the content of gzipped files
+        data = gzip.decompress(data)
+    return hashlib.md5(data).hexdigest()
+
+
+def snap_value(v):
+    """A channel item as nf-test writes it in a snapshot: files as NAME:md5,HASH."""
+    if isinstance(v, Path):
+        return f"{v.name}:md5,{_md5(v)}"
+    if isinstance(v, list):
+        return [snap_value(x) for x in v]
+    return v
+
+
+def snapshot_of(outputs: dict, keys=None) -> dict:
+    """``sanitizeOutput(process.out)`` (keys=None) or ``process.out.findAll { key starts with versions }``."""
+    keys = sorted(outputs) if keys is None else sorted(k for k in outputs if k.startswith(keys))
+    return {k: [snap_value(item) for item in outputs[k]] for k in keys}
+
+
+def nf_test_names(test_file: Path) -> list[str]:
+    return re.findall(r'^    test\("([^"]+)"\)', test_file.read_text(), re.M)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+def make_demo(d: Path) -> dict:
+    subprocess.run([str(BINDIR / "genomeface"), "demo-data", str(d)], check=True, capture_output=True)
+    return {"contigs": d / "contigs.fna.gz", "depth": d / "depth.tsv"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    if not (BINDIR / "genomeface").exists():
+        pytest.skip("genomeface console script not installed in this environment")
+    return make_demo(tmp_path_factory.mktemp("demo"))
+
+
+PROCS = {m: Process(MODULES / m / "main.nf") for m in ("splitfasta", "markers", "bin")}
+META = {"id": "test"}
+
+
+def _bin_inputs(demo, markers=()):
+    return {"meta": META, "contigs": demo["contigs"], "depth": demo["depth"], "bams": [], "bais": [],
+            "markers": list(markers)}
+
+
+def run_scatter(demo: dict, base: Path) -> dict:
+    """The subworkflow end to end on the demo: split into 4 -> markers x4 -> bin --markers.
+
+    Channel plumbing as in fasta_binning_genomeface/main.nf: each chunk's meta gets
+    id = chunk name without .fna.gz, the gathered tables are sorted by name and joined
+    back to the assembly tuple by meta.
+    """
+    _, split_out, _ = run_task(PROCS["splitfasta"], {"meta": META, "fasta": demo["contigs"], "chunks": 4},
+                               base / "split")
+    chunks = split_out["chunks"][0][1]
+    chunks = chunks if isinstance(chunks, list) else [chunks]
+    tables, marker_outs = [], []
+    for chunk in chunks:
+        meta = {**META, "id": re.sub(r"\.fna\.gz$", "", chunk.name)}
+        _, out, _ = run_task(PROCS["markers"], {"meta": meta, "fasta": chunk}, base / meta["id"])
+        marker_outs.append(out)
+        tables.append(out["markers"][0][1])
+    tables.sort(key=lambda p: p.name)
+    _, bin_out, bin_script = run_task(PROCS["bin"], _bin_inputs(demo, tables), base / "bin",
+                                      args="--min-bin-size 100000")
+    return {"split": split_out, "markers": marker_outs, "bin": bin_out, "tables": tables,
+            "bin_script": bin_script, "base": base}
+
+
+@pytest.fixture(scope="module")
+def scatter(demo, tmp_path_factory):
+    return run_scatter(demo, tmp_path_factory.mktemp("subworkflow"))
+
+
+# --------------------------------------------------------------------------- tests
+
+def test_subworkflow_end_to_end_split_markers_bin(scatter):
+    split = scatter["split"]["chunks"][0]
+    assert split[0] == META and [p.name for p in split[1]] == [f"test.{i}.fna.gz" for i in range(1, 5)]
+    for out in scatter["markers"]:
+        meta, table = out["markers"][0]
+        assert table.name == f"{meta['id']}.markers.tsv" and table.read_text().startswith("contig\tmarker\n")
+    b = scatter["bin"]
+    assert set(b) == {"bins", "clusters", "quality", "unbinned", "markers", "run", "versions_genomeface"}
+    for emit in ("bins", "clusters", "quality", "unbinned", "markers", "run"):
+        assert b[emit] and b[emit][0][0] == META, emit
+    bins = b["bins"][0][1]
+    assert len(bins) >= 2 and all(p.name.startswith("test_bin") and p.name.endswith(".fna.gz") for p in bins)
+    assert b["clusters"][0][1].read_text().startswith("bin\tcontig\n")
+    # bin used the gathered tables: its markers.tsv is their union, and run.json records them
+    union = sorted(ln for t in scatter["tables"] for ln in t.read_text().splitlines()[1:])
+    assert sorted(b["markers"][0][1].read_text().splitlines()[1:]) == union and len(union) > 40
+    run = json.loads(b["run"][0][1].read_text())
+    assert [os.path.basename(m) for m in run["parameters"]["markers"]] == [t.name for t in scatter["tables"]]
+    assert "--markers markers/test.1.markers.tsv markers/test.2.markers.tsv" in scatter["bin_script"]
+
+
+def test_versions_topic(scatter):
+    for out, name in ((scatter["split"], "GENOMEFACE_SPLITFASTA"), (scatter["markers"][0], "GENOMEFACE_MARKERS"),
+                      (scatter["bin"], "GENOMEFACE_BIN")):
+        from genomeface_core import __version__
+        assert out["versions_genomeface"] == [[name, "genomeface", __version__]]
+
+
+@pytest.mark.parametrize("module", ["splitfasta", "markers", "bin"])
+def test_stub_blocks_give_every_declared_output(demo, module, tmp_path):
+    inputs = {"splitfasta": {"meta": META, "fasta": demo["contigs"], "chunks": 4},
+              "markers": {"meta": META, "fasta": demo["contigs"]},
+              "bin": _bin_inputs(demo)}[module]
+    _, out, script = run_task(PROCS[module], inputs, tmp_path / "t", which="stub", args="--some-arg")
+    assert "--some-arg" in script  # ext.args is echoed (nf-core stub convention)
+    assert all(out[k] for k in out), {k: v for k, v in out.items() if not v}
+
+
+def test_bin_arguments_are_real_cli_options(tmp_path):
     from genomeface_core.cli import build_parser
 
-    script = render_script({"contigs": "c.fna", "depth": "d.tsv", "prefix": "p", "task.cpus": 4, "args": "",
-                            "task.process": "X"})
-    cmd = script.split("gzip")[0].replace("\\\n", " ").split()
-    assert cmd[0] == "genomeface"
-    args = build_parser().parse_args(cmd[1:])
-    assert (args.contigs, args.abundance, args.outdir, args.threads, args.progress) == ("c.fna", "d.tsv", "p", 4, False)
+    bams = [tmp_path / "s1.bam", tmp_path / "s2.bam"]
+    for p in bams + [tmp_path / "c.fna", tmp_path / "m1.tsv", tmp_path / "m2.tsv"]:
+        p.touch()
+    inputs = {"meta": META, "contigs": tmp_path / "c.fna", "depth": [], "bams": bams,
+              "bais": [tmp_path / "s1.bam.bai"], "markers": [tmp_path / "m1.tsv", tmp_path / "m2.tsv"]}
+    (tmp_path / "s1.bam.bai").touch()
+    (tmp_path / "w").mkdir()
+    env = task_env(PROCS["bin"], inputs, tmp_path / "w", cpus=4, accelerator={"request": 1})
+    script = render_block(PROCS["bin"], "script", env)
+    cmd = script.split("\n\n")[0].replace("\\\n", " ").split()
+    assert cmd[:2] == ["genomeface", "bin"]
+    a = build_parser().parse_args(cmd[1:])
+    assert (a.contigs, a.bams, a.markers, a.outdir, a.threads, a.device, a.progress, a.prefix) == (
+        "c.fna", ["bams/s1.bam", "bams/s2.bam"], ["markers/m1.tsv", "markers/m2.tsv"], "test", 4, "gpu", False,
+        "test_bin")
+    # a depth table and BAMs together: the module's error(), before anything runs
+    (tmp_path / "w2").mkdir()
+    (tmp_path / "d.tsv").touch()
+    env = task_env(PROCS["bin"], {**inputs, "depth": tmp_path / "d.tsv"}, tmp_path / "w2")
+    with pytest.raises(NfError, match="depth table or BAM files, not both"):
+        render_block(PROCS["bin"], "script", env)
+
+
+@pytest.mark.parametrize("module", ["markers", "splitfasta"])
+def test_markers_and_split_arguments_are_real_cli_options(module, tmp_path):
+    from genomeface_core.cli import build_parser
+
+    (tmp_path / "c.fna").touch()
+    inputs = {"meta": META, "fasta": tmp_path / "c.fna", "chunks": 8}
+    (tmp_path / "w").mkdir()
+    env = task_env(PROCS[module], inputs, tmp_path / "w", cpus=3, args="-m 2000")
+    cmd = render_block(PROCS[module], "script", env).replace("\\\n", " ").split()
+    a = build_parser().parse_args(cmd[1:])
+    assert (a.contigs, a.min_contig_length) == ("c.fna", 2000)
+    if module == "markers":
+        assert (a.output, a.threads, a.progress) == ("test.markers.tsv", 3, False)
+    else:
+        assert (a.chunks, a.outdir, a.prefix) == (8, "test", "test")
+
+
+@pytest.mark.parametrize("engine, gpu, container", [
+    ("docker", None, "quay.io/biocontainers/genomeface:0.1.0--pyhdfd78af_0"),
+    ("singularity", None, "https://depot.galaxyproject.org/singularity/genomeface:0.1.0--pyhdfd78af_0"),
+    ("apptainer", None, "https://depot.galaxyproject.org/singularity/genomeface:0.1.0--pyhdfd78af_0"),
+    ("docker", {"request": 1}, "quay.io/biocontainers/mulled-v2-fa864abc6f2b9232d485da771e34580836ae2823:"
+                               "c1d1f3c94f1d664bba9259428749c50ecfd619f0-0"),
+    ("apptainer", {"request": 1}, "https://depot.galaxyproject.org/singularity/mulled-v2-"
+                                  "fa864abc6f2b9232d485da771e34580836ae2823:c1d1f3c94f1d664bba9259428749c50ecfd619f0-0"),
+])
+def test_container_and_conda_selection(engine, gpu, container):
+    import hashlib as h
+
+    env = {"workflow": {"containerEngine": engine}, "task": {"ext": {}, "accelerator": gpu},
+           "moduleDir": "MOD"}
+    assert PROCS["bin"].directive("container", env) == container
+    assert PROCS["bin"].directive("conda", env) == ("MOD/environment.gpu.yml" if gpu else "MOD/environment.yml")
+    if gpu is None:
+        for m in ("markers", "splitfasta"):
+            assert PROCS[m].directive("container", env) == container
+    # the GPU image is the biocontainers mulled-v2 name of environment.gpu.yml's packages
+    deps = re.findall(r"^  - \w[\w-]*::(\S+)=(\S+)$", (MODULES / "bin" / "environment.gpu.yml").read_text(), re.M)
+    pkgs = sorted(deps)
+    assert [p for p, _ in pkgs] == ["cupy", "genomeface"]
+    name = h.sha1("\n".join(p for p, _ in pkgs).encode()).hexdigest()
+    version = h.sha1("\n".join(v for _, v in pkgs).encode()).hexdigest()
+    assert f"mulled-v2-{name}:{version}-0" in PROCS["bin"].text
+
+
+# each nf-test that a snapshot can be computed for here: (module, test name) -> how
+SNAPSHOTS = {
+    ("bin", "bacteroides_fragilis - contigs - bam"): "versions",
+    ("bin", "bacteroides_fragilis - contigs - bam - markers"): "versions",
+    ("bin", "bacteroides_fragilis - contigs only"): "versions",
+    ("bin", "bacteroides_fragilis - contigs - bam - stub"): "stub",
+    ("markers", "bacteroides_fragilis - contigs"): "versions",
+    ("markers", "bacteroides_fragilis - contigs - no long contigs"): "no-long-contigs",
+    ("markers", "bacteroides_fragilis - contigs - stub"): "stub",
+    ("splitfasta", "bacteroides_fragilis - contigs - 4 chunks"): "versions",
+    ("splitfasta", "bacteroides_fragilis - contigs - 4 chunks - stub"): "stub",
+    ("subworkflow", "bacteroides_fragilis - contigs - bam - 4 chunks - stub"): "stub",
+}
+
+
+def expected_snapshots(demo, scatter, tmp: Path) -> dict[Path, dict]:
+    """{snap file: {test name: content}} computed from the rendered blocks."""
+    inputs = {"splitfasta": {"meta": META, "fasta": demo["contigs"], "chunks": 4},
+              "markers": {"meta": META, "fasta": demo["contigs"]},
+              "bin": _bin_inputs(demo)}
+    real = {"splitfasta": scatter["split"], "markers": scatter["markers"][0], "bin": scatter["bin"]}
+    files: dict[Path, dict] = {}
+    for (module, test), how in SNAPSHOTS.items():
+        if module == "subworkflow":
+            # stub run of the subworkflow: split stub -> 2 chunk stubs -> markers stubs -> bin stub
+            _, out, _ = run_task(PROCS["bin"], _bin_inputs(demo), tmp / "swf-bin", which="stub", args="--min-bin-size 0")
+            content = snapshot_of({k: v for k, v in out.items() if not k.startswith("versions")})
+            path = SUBWORKFLOW / "tests" / "main.nf.test.snap"
+        else:
+            if how == "versions":
+                content = snapshot_of(real[module], keys="versions")
+            elif how == "stub":
+                _, out, _ = run_task(PROCS[module], inputs[module], tmp / f"{module}-stub", which="stub")
+                content = snapshot_of(out)
+            else:
+                _, out, _ = run_task(PROCS[module], inputs[module], tmp / f"{module}-nolong",
+                                     args="--min-contig-length 100000000")
+                content = snapshot_of(out)
+            path = MODULES / module / "tests" / "main.nf.test.snap"
+        # versions of the whole run carry the module's process name
+        files.setdefault(path, {})[test] = {"content": [content]}
+    return files
+
+
+def test_nf_test_snapshots_match_the_rendered_blocks(demo, scatter, tmp_path):
+    expected = expected_snapshots(demo, scatter, tmp_path)
+    for path, tests in expected.items():
+        assert path.exists(), f"{path} missing: python tests/test_nextflow_module.py --write-snapshots"
+        committed = json.loads(path.read_text())
+        assert {t: v["content"] for t, v in committed.items()} == {t: v["content"] for t, v in tests.items()}, path
+        # every snapshot(...) test of the nf-test file has its entry, and no other entries
+        test_file = path.with_name("main.nf.test")
+        text = test_file.read_text()
+        with_snap = [t for t in nf_test_names(test_file)
+                     if "snapshot(" in text.split(f'test("{t}")', 1)[1].split('\n    test("', 1)[0]]
+        assert sorted(committed) == sorted(with_snap), path
+
+
+def test_nf_tests_use_nf_core_test_data_and_tags():
+    for test_file in list(MODULES.glob("*/tests/main.nf.test")) + [SUBWORKFLOW / "tests" / "main.nf.test"]:
+        text = test_file.read_text()
+        files = re.findall(r"modules_testdata_base_path \+ '([^']+)'", text)
+        assert files and all(f.startswith("genomics/prokaryotes/bacteroides_fragilis/illumina/") for f in files)
+        assert any(t.endswith("- stub") for t in nf_test_names(test_file)), test_file
+        assert 'config "./nextflow.config"' in text and (test_file.parent / "nextflow.config").exists()
+
+
+def _write_snapshots() -> None:  # pragma: no cover - maintenance entry point
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as t:
+        d = make_demo(Path(t) / "demo")
+        s = run_scatter(d, Path(t) / "subworkflow")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        for path, tests in expected_snapshots(d, s, Path(t) / "snap").items():
+            data = {name: {**v, "timestamp": stamp} for name, v in sorted(tests.items())}
+            path.write_text(json.dumps(data, indent=4) + "\n")
+            print("wrote", path.relative_to(ROOT))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    if sys.argv[1:] == ["--write-snapshots"]:
+        _write_snapshots()
