@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+import uuid
 import zipfile
 from typing import Callable
 
@@ -53,7 +53,7 @@ def digest_file(path: PathLike) -> str:
 
     A missing or unreadable file is an :class:`InputError` naming it.
 
-    >>> import tempfile
+    >>> import uuid
     >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
     ...     _ = fh.write(b"ACGT")
     >>> digest_file(fh.name)[:16]
@@ -66,6 +66,22 @@ def digest_file(path: PathLike) -> str:
                 h.update(block)
     except OSError as exc:
         raise InputError(path, f"cannot read for hashing: {exc.strerror or exc}") from None
+    return h.hexdigest()
+
+
+def digest_path(path: PathLike) -> str:
+    """Content digest of a file, or of a folder (its files' relative names and digests, sorted).
+
+    For models saved as a folder (``model.keras`` + ``model.json``).
+    """
+    if not os.path.isdir(path):
+        return digest_file(path)
+    h = hashlib.blake2b(digest_size=32)
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for f in sorted(files):
+            full = os.path.join(root, f)
+            h.update(f"{os.path.relpath(full, path)}\0{digest_file(full)}\0".encode())
     return h.hexdigest()
 
 
@@ -107,7 +123,8 @@ class StageCache:
 
     ``get_or_compute(stage, key, compute)`` returns the arrays stored for
     (``stage``, ``key``) or, on a miss or an unreadable entry, calls ``compute()``,
-    stores its arrays and returns them.  ``hits`` / ``misses`` count the calls.
+    stores its arrays and returns them.  ``hits`` / ``misses`` count the calls;
+    ``reused`` lists the stages read back (for run.json).
     """
 
     def __init__(self, folder: PathLike | None):
@@ -116,6 +133,7 @@ class StageCache:
             raise InputError(self.folder, "cache path exists and is not a folder")
         self.hits = 0
         self.misses = 0
+        self.reused: list[str] = []
 
     def path(self, stage: str, key: dict) -> str | None:
         """File of the entry for (``stage``, ``key``), or None without a folder."""
@@ -143,6 +161,7 @@ class StageCache:
             arrays = self._read(path, text)
             if arrays is not None:
                 self.hits += 1
+                self.reused.append(stage)
                 log.info("%s: reusing cached result %s", stage, path)
                 return arrays
         self.misses += 1
@@ -173,9 +192,10 @@ class StageCache:
             # np.load(allow_pickle=False) could never read it back: every rerun would miss
             raise ValueError("a cached stage cannot store object arrays (use str or numeric dtypes)")
         os.makedirs(self.folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=self.folder)
+        # a fresh name in the same folder (the rename is atomic); open() keeps the user's umask
+        tmp = os.path.join(self.folder, f".tmp-{os.getpid()}-{uuid.uuid4().hex}.npz")
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with open(tmp, "xb") as fh:
                 # uncompressed: entries are float embeddings that barely compress, and reading stays fast
                 np.savez(fh, **{_KEY: np.array(text)}, **arrays)
             os.replace(tmp, path)

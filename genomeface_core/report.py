@@ -516,7 +516,7 @@ def _fig_size_gc(bins: list[dict]) -> str:
                         for i, c in enumerate(_VIRIDIS))
         p.parts.append(f'<defs><linearGradient id="viridis" x1="0" y1="1" x2="0" y2="0">{stops}'
                        f'</linearGradient></defs><rect x="{bx}" y="{by}" width="14" height="{bh}" '
-                       f'fill="url(#viridis)"/><text class="tick" x="{bx - 6}" y="{by - 6}">mean depth</text>')
+                       f'fill="url(#viridis)"/><text class="tick" x="{bx - 6}" y="{by - 14}">mean depth</text>')
         for t in (dlo, (dlo + dhi) / 2, dhi):
             ty = by + bh - (t - dlo) / ((dhi - dlo) or 1.0) * bh
             p.parts.append(f'<text class="tick" x="{bx + 18}" y="{ty + 4:.1f}">{10 ** t:.3g}</text>')
@@ -566,12 +566,15 @@ def _ordered_stages(timings: dict) -> list[str]:
     return known + sorted(s for s in timings if s not in STAGE_ORDER)
 
 
-def _fig_stages(timings: dict, memory: dict | None) -> str:
-    """Horizontal bars per stage: seconds, and peak RSS (MiB) when ``memory`` is given."""
+def _fig_stages(timings: dict, memory: dict | None, reused: list[str] = ()) -> str:
+    """Horizontal bars per stage: seconds, and peak RSS (MiB) when ``memory`` is given.
+
+    ``reused``: stages read back from the stage cache (labelled "cached").
+    """
     stages = _ordered_stages(timings)
     cols = [("seconds", "time", timings)] + ([("peak RSS at the end of the stage (MiB)", "memory", memory)]
                                               if memory else [])
-    row_h, label_w, bar_w, gap, top = 24, 96, 300, 130, 36
+    row_h, label_w, bar_w, gap, top = 24, 150, 300, 130, 36
     width = label_w + len(cols) * (bar_w + gap)
     height = top + row_h * len(stages) + 16
     parts = []
@@ -592,8 +595,9 @@ def _fig_stages(timings: dict, memory: dict | None) -> str:
                          f'width="{w:.1f}" height="{row_h - 8}"><title>{html.escape(s)}: {v:.4g}</title></rect>'
                          f'<text class="tick" x="{x0 + w + 6:.1f}" y="{yy + row_h / 2 + 4}">{v:.3g}</text>')
     for i, s in enumerate(stages):
+        tag = ' <tspan class="cached">(cached)</tspan>' if s in reused else ""
         parts.append(f'<text class="tick" x="{label_w - 8}" y="{top + i * row_h + row_h / 2 + 4}" '
-                     f'text-anchor="end">{html.escape(s)}</text>')
+                     f'text-anchor="end">{html.escape(s)}{tag}</text>')
     return (f'<svg id="fig-stages" class="fig" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
             f'xmlns="http://www.w3.org/2000/svg" role="img"><title>time and memory per stage</title>'
             f'{"".join(parts)}</svg>')
@@ -620,7 +624,7 @@ svg .note{font-size:11.5px;fill:#2d6a2d;font-style:italic}
 svg .tier{stroke:#5a8f5a;stroke-dasharray:5 4;stroke-width:1.2}
 svg .tier-high{fill:#d9f0d3}svg .tier-medium{fill:#f3f7e4}
 svg circle.bin{stroke:#222;stroke-width:.8;fill-opacity:.85}
-svg .bar.time{fill:#4c72b0}svg .bar.memory{fill:#dd8452}
+svg .bar.time{fill:#4c72b0}svg .cached{fill:#2d6a2d;font-style:italic}svg .bar.memory{fill:#dd8452}
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;border-bottom:1px solid #e6e8eb;text-align:right}
 th{background:#f0f2f5;cursor:pointer;user-select:none;position:sticky;top:0}
@@ -678,6 +682,12 @@ def _kv_table(items: list[tuple[str, object]]) -> str:
                                                f"</code></td></tr>" for k, v in items) + "</table>")
 
 
+def _reused(info: dict) -> list[str]:
+    """Stages run.json says were read back from the stage cache (``cache.reused``), if any."""
+    c = info.get("cache")
+    return [str(s) for s in c.get("reused", [])] if isinstance(c, dict) else []
+
+
 def render(run: _Run) -> str:
     """The report page for a read output folder (HTML text)."""
     bins, info, params = run.bins, run.info, run.info.get("parameters", {})
@@ -728,7 +738,7 @@ def render(run: _Run) -> str:
                 f'(written by genomeface bin from this version on).</p></section>')
     memory = info.get("memory_mb") if isinstance(info.get("memory_mb"), dict) else None
     stages = (f'<section><h2>Time{" and memory" if memory else ""} per stage</h2>'
-              f'{_fig_stages(info.get("timings", {}), memory)}</section>') if info.get("timings") else ""
+              f'{_fig_stages(info.get("timings", {}), memory, _reused(info))}</section>') if info.get("timings") else ""
     run_items = [(k, params[k]) for k in sorted(params)]
     extra = [("genomeface", info.get("version")), ("python", info.get("python")),
              ("platform", info.get("platform")), ("samples", samples),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from genomeface_core import cache as cache_mod
-from genomeface_core.cache import StageCache, digest_arrays, digest_file
+from genomeface_core.cache import StageCache, digest_arrays, digest_file, digest_path
 from genomeface_core.errors import InputError
 
 from conftest import GENOMES
@@ -58,7 +58,7 @@ def test_hit_skips_compute(contigs, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="genomeface"):
         again = StageCache(tmp_path / "cache")  # a new run: only the folder carries over
         second = again.get_or_compute("embed", _key(contigs), stage(contigs, 1500))
-    assert stage.calls == 1 and again.hits == 1
+    assert stage.calls == 1 and again.hits == 1 and again.reused == ["embed"]
     assert np.array_equal(first["composition"], second["composition"])
     assert second["composition"].dtype == first["composition"].dtype
     assert list(second["names"]) == list(first["names"])
@@ -152,3 +152,17 @@ def test_digest_arrays_sees_one_value(contigs):
     assert digest_arrays(lengths) != digest_arrays(changed)
     assert digest_arrays(lengths) != digest_arrays(lengths.astype(np.float64))
     assert digest_arrays(lengths.reshape(2, -1)) != digest_arrays(lengths)
+
+
+def test_digest_path_of_a_model_folder(contigs, tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text('{"v1": 1}')
+    (model / "model.keras").write_bytes(contigs.read_bytes())
+    d = digest_path(model)
+    assert digest_path(model) == d and digest_path(contigs) == digest_file(contigs)
+    (model / "model.json").write_text('{"v1": 2}')
+    assert digest_path(model) != d
+    (model / "model.json").write_text('{"v1": 1}')
+    (model / "model.json").rename(model / "other.json")
+    assert digest_path(model) != d  # names count too

@@ -159,6 +159,10 @@ def test_memory_bars_when_run_json_has_memory(demo, tmp_path):
         bars = [a for t, a in page.figs["fig-stages"] if t == "rect" and a["class"] == "bar memory"]
         assert len(bars) == n_bars
         assert ("peak RSS" in " ".join(page.text["fig-stages"])) == (memory is not None)
+    info["cache"] = {"folder": "c", "reused": ["markers"]}
+    json.dump(info, open(out / "run.json", "w"))
+    page = _parse(write_report(out))
+    assert page.text["fig-stages"].count("(cached)") == 1
 
 
 @pytest.mark.parametrize("method", ["layout", "pca"])
