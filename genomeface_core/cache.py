@@ -53,7 +53,7 @@ def digest_file(path: PathLike) -> str:
 
     A missing or unreadable file is an :class:`InputError` naming it.
 
-    >>> import uuid
+    >>> import tempfile
     >>> with tempfile.NamedTemporaryFile(delete=False) as fh:
     ...     _ = fh.write(b"ACGT")
     >>> digest_file(fh.name)[:16]
