@@ -19,7 +19,7 @@
 # Apptainer: used from PATH when installed.  Otherwise (Debian bookworm has no apptainer
 # package) a Debian sid root file system is debootstrapped into $GENOMEFACE_BUILD_DIR/sid,
 # sid's apptainer is apt-installed there, and $GENOMEFACE_BUILD_DIR/bin/apptainer runs it with
-# chroot in a private mount namespace (needs root; the mounts vanish with the process).
+# pivot_root into that tree in a private mount namespace (needs root; the mounts vanish with the process).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${GENOMEFACE_BUILD_DIR:-/var/tmp/genomeface-apptainer}
@@ -49,7 +49,7 @@ write_wrapper() {
     cat > "$WRAPPER" <<EOF
 #!/usr/bin/env bash
 # apptainer from the Debian sid root file system $ROOTFS (written by scripts/build-container.sh).
-# Runs it with chroot in a private mount namespace; binds /tmp, \$PWD, every absolute path
+# Runs it with pivot_root into that tree in a private mount namespace; binds /tmp, \$PWD, every absolute path
 # named in the arguments (its folder) and GENOMEFACE_APPTAINER_BINDS (colon-separated).
 set -euo pipefail
 ROOTFS=$ROOTFS
@@ -70,13 +70,19 @@ mapfile -t binds < <(printf '%s\n' "${binds[@]}" | sort -u)   # parents before c
 exec unshare --mount --propagation private /bin/bash -c '
     set -e
     R=$1; n=$2; shift 2
+    # pivot_root, not chroot: apptainer joins mount namespaces, which would escape a chroot
+    # (its starter aborts: "weak chrooted environment"); the new root must be a mount point
+    mount --bind "$R" "$R"
     mount -t proc proc "$R/proc"
     mount --rbind /dev "$R/dev"
     mount --rbind /sys "$R/sys"
     for ((i = 0; i < n; i++)); do mkdir -p "$R$1"; mount --bind "$1" "$R$1"; shift; done
-    cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
+    # apptainer copies these host files into the containers it runs
+    for f in resolv.conf hosts hostname; do cp -L "/etc/$f" "$R/etc/$f" 2>/dev/null || true; done
     wd=$1; shift
-    exec chroot "$R" /bin/sh -c "cd \"\$0\" && exec apptainer \"\$@\"" "$wd" "$@"
+    mkdir -p "$R/.host-root"
+    cd "$R" && pivot_root . .host-root && cd / && umount -l /.host-root
+    exec /bin/sh -c "cd \"\$0\" && exec apptainer \"\$@\"" "$wd" "$@"
 ' bash "$ROOTFS" "${#binds[@]}" "${binds[@]}" "$PWD" "$@"
 EOF
     chmod +x "$WRAPPER"
@@ -101,10 +107,15 @@ setup_apptainer() {
             mount -t proc proc "$R/proc"; mount --rbind /dev "$R/dev"; mount --rbind /sys "$R/sys"
             chroot "$R" apt-get -o Acquire::Check-Valid-Until=false update -qq
             DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y -qq --no-install-recommends \
-                apptainer debootstrap squashfs-tools ca-certificates
+                apptainer debootstrap squashfs-tools ca-certificates uidmap
             chroot "$R" apt-get clean' bash "$ROOTFS.tmp" >&2
         mv "$ROOTFS.tmp" "$ROOTFS"
     fi
+    # builds run with --fakeroot (see build_sif), which maps root to subordinate ids
+    local f
+    for f in subuid subgid; do
+        grep -q '^root:' "$ROOTFS/etc/$f" 2>/dev/null || echo "root:100000:65536" >> "$ROOTFS/etc/$f"
+    done
     write_wrapper
     echo "$WRAPPER"
 }
@@ -167,11 +178,17 @@ build_context() {
 }
 
 build_sif() {
-    local apptainer ctx mirror start secs fakeroot=()
+    local apptainer ctx mirror start secs fakeroot
     apptainer=$(setup_apptainer)
     ctx=$(build_context)
     mirror=$(debian_mirror)
-    [ "$(id -u)" = 0 ] || fakeroot=(--fakeroot)
+    # --fakeroot even as root: a root build asks for every capability, and a root whose
+    # bounding set lacks one (here CAP_SYS_RESOURCE) is refused; fakeroot's user namespace
+    # has the full set
+    fakeroot=(--fakeroot)
+    # behind a TLS-intercepting proxy pip needs this machine's CA bundle: bound at /mnt for
+    # %post only, not copied into the image
+    [ -s /etc/ssl/certs/ca-certificates.crt ] && fakeroot+=(--bind /etc/ssl/certs:/mnt)
     mkdir -p "$(dirname "$SIF")"
     log "building $SIF from $(cat "$ctx/.source") with $("$apptainer" --version) (extras '${EXTRAS}')"
     start=$(date +%s)
