@@ -166,3 +166,40 @@ def test_digest_path_of_a_model_folder(contigs, tmp_path):
     (model / "model.json").write_text('{"v1": 1}')
     (model / "model.json").rename(model / "other.json")
     assert digest_path(model) != d  # names count too
+
+
+def _bin_has_cache():
+    import inspect
+
+    from genomeface_core import pipeline
+    return "cache" in inspect.signature(pipeline.bin).parameters
+
+
+@pytest.mark.skipif(not _bin_has_cache(), reason="pipeline.bin() has no cache keyword yet")
+def test_bin_reuses_stages_and_never_a_stale_one(tmp_path):
+    """bin(cache=...) on the demo: a rerun with other selection parameters reuses embeddings and marker
+    genes and gives the same bins; an input changed in place (size and mtime kept) reuses nothing."""
+    import json
+
+    from genomeface_core import bin as run_bin
+    from genomeface_core.demo import write_demo
+
+    paths = write_demo(tmp_path / "in")
+    contigs = tmp_path / "contigs.fna"  # plain, so one base can change without breaking a gzip CRC
+    contigs.write_bytes(gzip.decompress(open(paths["contigs"], "rb").read()))
+
+    def run(out, **kw):
+        run_bin(contigs, paths["depth"], outdir=tmp_path / out, cache=tmp_path / "cache", threads=2, **kw)
+        return json.load(open(tmp_path / out / "run.json"))["cache"]["reused"]
+
+    assert run("o1") == []
+    assert sorted(run("o2", min_bin_size=100_000, min_purity=0.9)) == ["embed", "markers"]
+    for f in ("markers.tsv", "projection.tsv"):  # what the selection parameters do not touch
+        assert (tmp_path / "o1" / f).read_bytes() == (tmp_path / "o2" / f).read_bytes(), f
+    st = os.stat(contigs)
+    data = bytearray(contigs.read_bytes())
+    i = data.index(b"\n") + 100
+    data[i:i + 1] = b"A" if data[i:i + 1] != b"A" else b"C"
+    contigs.write_bytes(bytes(data))
+    os.utime(contigs, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert run("o3") == []
