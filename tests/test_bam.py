@@ -249,6 +249,16 @@ def test_zlib_fallback_matches_libdeflate(dataset, monkeypatch):
     np.testing.assert_array_equal(a, b)
 
 
+def test_tiny_buffers_match(dataset, monkeypatch):
+    """Read buffers smaller than a BGZF block and batches smaller than a record give the same depths."""
+    import genomeface_core.io.bam as bam_mod
+    a = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"])
+    monkeypatch.setattr(bam_mod, "_READ_BYTES", 100)
+    monkeypatch.setattr(bam_mod, "_BATCH_BYTES", 200)
+    b = read_bam_depths(dataset["bams"], dataset["names"], dataset["lengths"])
+    np.testing.assert_array_equal(a, b)
+
+
 def test_stale_index_raises(dataset, tmp_path):
     """An index made for another BAM (its offsets point into the middle of records) is caught."""
     bam = tmp_path / "stale.bam"

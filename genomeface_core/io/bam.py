@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import struct
 import zlib
 from multiprocessing.pool import ThreadPool
 from typing import Iterator, Sequence
@@ -91,7 +92,7 @@ __all__ = ["read_bam_depths"]
 # absent: MetaBAT's BamNameTrackingChooser::unsupportedRead keeps it.
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400
 _READ_LEN_SAMPLE = 20_000          # records used to estimate the mean read length
-_BATCH_BYTES = 4 << 20             # inflated bytes handed to the compiled parser at a time
+_BATCH_BYTES = 1 << 20             # inflated bytes handed to the compiled parser at a time (fits cache)
 _READ_BYTES = 1 << 20              # compressed bytes read from the BAM at a time
 _UNITS_PER_THREAD = 3              # work units per thread and BAM: evens out unequal ranges
 
@@ -401,53 +402,46 @@ def _inflate_block(raw, isize: int) -> bytes:
     return zlib.decompress(raw, -15, max(isize, 1))
 
 
-def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[memoryview]:
+_BGZF_HEAD = struct.Struct("<4B6xH2BHH")    # ID1 ID2 CM FLG .. XLEN SI1 SI2 SLEN BSIZE
+
+
+def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[bytes]:
     """Inflated bytes of a BAM (open file descriptor) between two virtual offsets, block by block.
 
-    The compressed file is read in ``_READ_BYTES`` pieces with ``os.pread``
-    (thread-safe: no shared file position), so memory stays bounded.
+    The compressed file is read ``_READ_BYTES`` at a time with ``os.pread``
+    (thread-safe: no shared file position), so memory stays bounded.  Blocks
+    must have the header htslib requires (XLEN 6, the 'BC' subfield first).
     """
     c_beg, u_beg = v_beg >> 16, v_beg & 0xFFFF
     c_end, u_end = v_end >> 16, v_end & 0xFFFF
     off = c_beg
-    raw, raw_off = b"", c_beg            # compressed bytes held, and their file offset
-
-    def have(n: int) -> int:
-        """Offset in ``raw`` of the block at ``off``, after making sure ``n`` of its bytes are held."""
-        nonlocal raw, raw_off
-        if off - raw_off + n > len(raw):
-            raw, raw_off = os.pread(fd, max(_READ_BYTES, n), off), off
-            if len(raw) < n:
-                raise InputError(path, f"truncated BGZF block at byte {off}")
-        return off - raw_off
-
+    raw, r = b"", 0                     # compressed bytes held; offset of block ``off`` in them
     while off < c_end or (off == c_end and u_end > 0):
-        # BGZF block: gzip header with an extra 'BC' subfield holding the block size - 1
-        r = have(18)
-        xlen = raw[r + 10] | (raw[r + 11] << 8)
-        if raw[r] != 31 or raw[r + 1] != 139:
+        if r + 18 > len(raw):
+            raw, r = os.pread(fd, _READ_BYTES, off), 0
+        if r + 18 > len(raw):
+            raise InputError(path, f"truncated BGZF block at byte {off}")
+        id1, id2, cm, flg, xlen, si1, si2, slen, bsize = _BGZF_HEAD.unpack_from(raw, r)
+        bsize += 1
+        if not (id1 == 31 and id2 == 139 and cm == 8 and flg & 4 and xlen == 6
+                and si1 == 66 and si2 == 67 and slen == 2 and bsize >= 26):
             raise InputError(path, f"corrupt BGZF block at byte {off}")
-        r = have(12 + xlen)
-        bsize, x = -1, r + 12
-        while x + 4 <= r + 12 + xlen:
-            slen = raw[x + 2] | (raw[x + 3] << 8)
-            if raw[x] == 66 and raw[x + 1] == 67 and slen == 2:
-                bsize = (raw[x + 4] | (raw[x + 5] << 8)) + 1
-            x += 4 + slen
-        if bsize < 20 + xlen:
-            raise InputError(path, f"corrupt BGZF block at byte {off}")
-        r = have(bsize)
-        isize = raw[r + bsize - 4] | (raw[r + bsize - 3] << 8) | (raw[r + bsize - 2] << 16)
+        if r + bsize > len(raw):
+            raw, r = os.pread(fd, max(_READ_BYTES, bsize), off), 0
+            if bsize > len(raw):
+                raise InputError(path, f"truncated BGZF block at byte {off}")
+        isize = int.from_bytes(raw[r + bsize - 4:r + bsize], "little")
         try:
-            data = _inflate_block(memoryview(raw)[r + 12 + xlen:r + bsize - 8], isize)
+            data = _inflate_block(memoryview(raw)[r + 18:r + bsize - 8], isize)
         except (zlib.error, ValueError) as exc:
             raise InputError(path, f"corrupt BGZF block at byte {off} ({exc})") from None
         if len(data) != isize:
             raise InputError(path, f"corrupt BGZF block at byte {off} (size {len(data)}, expected {isize})")
-        a = u_beg if off == c_beg else 0
-        z = u_end if off == c_end else len(data)
-        yield memoryview(data)[a:z]
+        if off == c_beg or off == c_end:
+            data = data[u_beg if off == c_beg else 0:u_end if off == c_end else isize]
+        yield data
         off += bsize
+        r += bsize
 
 
 def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_lengths: np.ndarray,
@@ -455,37 +449,34 @@ def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_
     """Mean depths (into ``out[tid_lo:tid_hi]``) of one run of references of one BAM."""
     diff = np.zeros(int(ref_lengths[tid_lo:tid_hi].max()) + 2, dtype=np.int32)
     state = np.array([-1, -1], dtype=np.int64)          # current tid, last position
-    pending: list = []
-    n_pending = 0
-    tail = b""
+    # one reused buffer (a fresh one per batch costs as much as parsing: page faults)
+    buf = np.empty(_BATCH_BYTES, dtype=np.uint8)
+    n = 0
+
+    def parse(n: int) -> int:
+        """Parse ``buf[:n]``; move the trailing partial record to the front; return its size."""
+        used = _parse_records(buf[:n], ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out)
+        if used == _ERR_UNSORTED:
+            raise InputError(path, "records are not coordinate-sorted; run samtools sort")
+        if used < 0:
+            raise InputError(path, "index does not match the BAM records "
+                                   "(stale index or corrupt file); rerun samtools index")
+        buf[:n - used] = buf[used:n]
+        return n - used
+
     try:
         with open(path, "rb") as fh:
-            blocks = _inflate(fh.fileno(), path, v_beg, v_end)
-            while True:
-                piece = next(blocks, None)
-                if piece is not None:
-                    pending.append(piece)
-                    n_pending += len(piece)
-                    if n_pending < _BATCH_BYTES:
-                        continue
-                if not pending:
-                    break
-                buf = np.frombuffer(b"".join([tail, *pending]), dtype=np.uint8)
-                pending, n_pending = [], 0
-                used = _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi,
-                                      state, diff, out)
-                if used == _ERR_UNSORTED:
-                    raise InputError(path, "records are not coordinate-sorted; run samtools sort")
-                if used < 0:
-                    raise InputError(path, "index does not match the BAM records "
-                                           "(stale index or corrupt file); rerun samtools index")
-                tail = buf[used:].tobytes()
-                del buf
-                if piece is None:
-                    break
+            for data in _inflate(fh.fileno(), path, v_beg, v_end):
+                m = len(data)
+                if n + m > buf.size:
+                    n = parse(n)
+                    if n + m > buf.size:                   # one record longer than the buffer
+                        buf = np.concatenate([buf[:n], np.empty(n + m, dtype=np.uint8)])
+                buf[n:n + m] = np.frombuffer(data, dtype=np.uint8)
+                n += m
     except OSError as exc:
         raise InputError(path, f"cannot read alignments ({exc})") from exc
-    if tail:
+    if n and parse(n):
         raise InputError(path, "truncated record at the end of a reference range (corrupt BAM?)")
     if state[0] >= 0:
         _finish_contig(state[0], ref_lengths, edge, diff, out)
