@@ -267,9 +267,9 @@ class _Run:
     unbinned_bp: int | None  # bases in unbinned.fna, or None when absent
 
 
-def _open(path: PathLike):
+def _open(path: PathLike, mode: str = "r"):
     try:
-        return open(path)
+        return open(path, mode)
     except FileNotFoundError:
         raise InputError(path, "missing (is this a 'genomeface bin' output folder?)") from None
     except OSError as exc:
@@ -322,9 +322,9 @@ def _fasta_bases(path: Path) -> int | None:
     if not path.exists():
         return None
     n = 0
-    with _open(path) as fh:
+    with _open(path, "rb") as fh:  # bytes: no decoding of what may be gigabytes of sequence
         for line in fh:
-            if not line.startswith(">"):
+            if not line.startswith(b">"):
                 n += len(line.strip())
     return n
 
@@ -606,7 +606,8 @@ def _fig_stages(timings: dict, memory: dict | None, reused: list[str] = ()) -> s
 # ----------------------------------------------------------------------------- the page
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;margin:0;background:#f6f7f9}
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;margin:0;
+ background:#f6f7f9}
 main{max-width:1480px;margin:0 auto;padding:18px 28px 40px}
 h1{font-size:22px;margin:6px 0 2px}h2{font-size:17px;margin:0 0 6px}
 .sub{color:#555;margin:0 0 14px}
@@ -743,7 +744,8 @@ def render(run: _Run) -> str:
     extra = [("genomeface", info.get("version")), ("python", info.get("python")),
              ("platform", info.get("platform")), ("samples", samples),
              ("abundance weight used", info.get("abundance_weight_used")),
-             ("contigs in input", info.get("n_contigs_total")), ("contigs binned input", info.get("n_contigs_binned_input")),
+             ("contigs in input", info.get("n_contigs_total")),
+             ("contigs long enough to bin", info.get("n_contigs_binned_input")),
              ("rescued contigs", info.get("n_rescued")), ("total reward", info.get("total_reward"))]
     extra += [(f"{k} version", v) for k, v in sorted((info.get("versions") or {}).items())]
     return f"""<!DOCTYPE html>
