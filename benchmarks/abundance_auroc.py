@@ -1,10 +1,10 @@
 """Co-abundance network vs the raw variance-stabilised baseline: held-out AUROC and fitted c2(n).
 
-For each leave-genus-out fold (``genomeface_core.train.evaluation.make_folds``)
+For each leave-genus-out fold (``benchmarks.lab.folds.make_folds``)
 an abundance network is trained (``train_abundance``) on the fold's training
 genomes only (their contig lengths and GC; cached in ``--work``), with the
 training sample counts of ``TRAIN_SAMPLE_COUNTS``.  Each fold's held-out
-genomes form a mock per sample count n (``simulate.make_mock``: the engine's
+genomes form a mock per sample count n (``genomeface_core.mock.make_mock``: the engine's
 mock simulator -- negative-binomial reads, GC bias shared by the samples --
 not the training simulator), including counts never seen in training.  On
 random contig pairs (same genome vs different species) it reports
@@ -37,7 +37,7 @@ from fit_mixing import angle2, build_mocks, c2_model, composition_of, fit_c2, go
 
 from genomeface_core.embed import abundance as abundance_raw  # noqa: E402
 from genomeface_core.train.abundance import TRAIN_SAMPLE_COUNTS, train_abundance  # noqa: E402
-from genomeface_core.train.evaluation import auroc, make_folds, read_catalog, sample_pairs  # noqa: E402
+from benchmarks.lab.folds import auroc, make_folds, read_catalog, sample_pairs  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 NS = (1, 2, 3, 5, 8, 10, 20, 32)

@@ -34,8 +34,8 @@ sys.path.insert(0, here)
 from embeddings_binning import MIN_LEN, c2, mock_with_markers, near_complete  # noqa: E402
 
 import genomeface_core  # noqa: E402
-from genomeface_core.evaluate import evaluate  # noqa: E402
-from genomeface_core.train.evaluation import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
+from benchmarks.lab.evaluate import evaluate  # noqa: E402
+from benchmarks.lab.folds import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 CHOICES = ("raw", "network")

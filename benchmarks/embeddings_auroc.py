@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from genomeface_core.embed.linear import load_linear  # noqa: E402
 from genomeface_core.embed.raw import composition_raw  # noqa: E402
-from genomeface_core.train.evaluation import embedding_auroc, fold_model, make_folds, read_catalog  # noqa: E402
+from benchmarks.lab.folds import embedding_auroc, fold_model, make_folds, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import fixed_windows, load_genomes  # noqa: E402
 
 LENGTHS = (1500, 3000, 10000)
@@ -74,7 +74,7 @@ def embed_speed(name: str, genomes: str, threads: int, n: int = 20_000, repeats:
     import resource
 
     from genomeface_core.embed import get_composition
-    from genomeface_core.train.evaluation import read_catalog
+    from benchmarks.lab.folds import read_catalog
 
     cat = read_catalog(genomes)
     G = load_genomes([g.file for g in cat])

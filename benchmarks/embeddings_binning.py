@@ -27,10 +27,10 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import genomeface_core  # noqa: E402
-from genomeface_core.evaluate import evaluate  # noqa: E402
+from benchmarks.lab.evaluate import evaluate  # noqa: E402
 from genomeface_core.markers import find_markers, write_markers_tsv  # noqa: E402
-from genomeface_core.simulate import make_mock, write_mock  # noqa: E402
-from genomeface_core.train.evaluation import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
+from genomeface_core.mock import make_mock, write_mock  # noqa: E402
+from benchmarks.lab.folds import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genomeface_core.evaluate import FORMATS, evaluate, format_markdown, read_bins, read_truth  # noqa: E402
+from benchmarks.lab.evaluate import FORMATS, evaluate, format_markdown, read_bins, read_truth  # noqa: E402
 
 
 def score(truth_path: str, bins_path: str, fmt: str = "auto", min_length: int = 0) -> dict:

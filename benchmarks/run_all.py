@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from genomeface_core.evaluate import evaluate, format_markdown, read_bins, read_truth  # noqa: E402
+from benchmarks.lab.evaluate import evaluate, format_markdown, read_bins, read_truth  # noqa: E402
 
 WORK = HERE / "work"
 RESULTS = HERE / "results"

@@ -1,8 +1,14 @@
 """Shared fixtures: real genomes from ../shared/genomes built into a mock community."""
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# the lab (benchmarks/lab: evaluation, folds, read simulation) is imported as benchmarks.lab
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 SHARED = Path(os.environ.get("GENOMEFACE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 GENOMES = SHARED / "genomes"
@@ -32,7 +38,8 @@ def mock8(tmp_path_factory):
     """8 real genomes of distinct genera, fragmented, depth over 3 samples."""
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")
-    from genomeface_core.simulate import make_mock, read_genome, write_mock
+    from genomeface_core.io.fasta import read_genome
+    from genomeface_core.mock import make_mock, write_mock
 
     rows = pick_genomes(8)
     genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}

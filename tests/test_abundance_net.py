@@ -91,7 +91,7 @@ def test_simulated_batch_shares_genome_abundance():
 
 def test_bin_with_abundance_network(tmp_path, mock8, mock8_markers, trained):
     import genomeface_core
-    from genomeface_core.evaluate import evaluate
+    from benchmarks.lab.evaluate import evaluate
 
     mock, paths = mock8
     res = genomeface_core.bin(paths["contigs"], paths["depth"], markers=mock8_markers, outdir=tmp_path / "o",

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genomeface_core.evaluate import evaluate, read_bins, read_truth
+from benchmarks.lab.evaluate import evaluate, read_bins, read_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 

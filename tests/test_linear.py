@@ -56,7 +56,7 @@ def test_linear_separates_real_genomes_better_than_tnf():
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")
     from genomeface_core.embed.raw import composition_raw
-    from genomeface_core.train.evaluation import embedding_auroc
+    from benchmarks.lab.folds import embedding_auroc
     from genomeface_core.train.sampler import fixed_windows, load_genomes
 
     rows = {r["file"]: r for r in catalog()}

@@ -236,7 +236,7 @@ def test_concatenated_composition_is_a_weighted_cosine(tmp_path):
     from genomeface_core.embed import ENSEMBLE_SHARE, get_composition
     from genomeface_core.errors import InputError
     from genomeface_core.features import kmer_features
-    from genomeface_core.simulate import read_genome
+    from genomeface_core.io.fasta import read_genome
 
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")

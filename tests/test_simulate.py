@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from genomeface_core.io.coverage import read_coverage
-from genomeface_core.simulate import (draw_contig_length, fragment, make_mock, sample_abundances,
-                                      simulate_reads, write_metabat_depth, write_mock)
+from benchmarks.lab.reads import simulate_reads, write_metabat_depth
+from genomeface_core.mock import draw_contig_length, fragment, make_mock, sample_abundances, write_mock
 
 ROOT = Path(__file__).resolve().parents[1]
 

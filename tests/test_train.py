@@ -46,7 +46,7 @@ def test_train_command_end_to_end(tmp_path):
     from genomeface_core.embed import get_composition
     from genomeface_core.embed.raw import composition_raw
     from genomeface_core.train.cli import main
-    from genomeface_core.train.evaluation import embedding_auroc
+    from benchmarks.lab.folds import embedding_auroc
     from genomeface_core.train.sampler import fixed_windows, list_genomes, load_genomes
 
     d, rows = _small_genomes(tmp_path)
@@ -104,3 +104,33 @@ def test_network_composition_is_lazy_and_needs_the_nn_extra(monkeypatch):
         get_composition("network")
     msg = str(ei.value)
     assert "genomeface[nn]" in msg and "--composition network" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("command", ["train-composition", "train-abundance"])
+@pytest.mark.parametrize("text,words", [
+    ("ACGT\n>c1\nACGT\n", ["before the first"]),
+    (">c1\n" + "ACGTJ" * 50 + "\n", ["invalid character", "c1"]),
+    (None, ["truncated gzip"]),
+])
+def test_bad_genome_is_one_line_error_naming_the_file(tmp_path, capsys, command, text, words):
+    """Training reads genomes through io/fasta: a bad genome stops it with one line naming the file."""
+    import gzip
+
+    from genomeface_core.cli import main
+
+    d = tmp_path / "genomes"
+    d.mkdir()
+    (d / "good.fna").write_text(">a\n" + "ACGGTCATTGCA" * 1000 + "\n")
+    if text is None:
+        bad = d / "bad.fna.gz"
+        data = gzip.compress((">b\n" + "ACGTTGCA" * 5000 + "\n").encode())
+        bad.write_bytes(data[: len(data) // 2])
+    else:
+        bad = d / "bad.fna"
+        bad.write_text(text)
+    out = tmp_path / "model"
+    rc = main(["-q", command, "--genomes", str(d), "-o", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("genomeface: error: ") and str(bad) in err and all(w in err for w in words), err
+    assert not out.exists()

@@ -13,7 +13,6 @@ Depth is in mean reads per base (x).
 """
 from __future__ import annotations
 
-import gzip
 import math
 import os
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from .compressed import open_input
 
 
 @dataclass
@@ -33,19 +33,11 @@ class Coverage:
     depths: np.ndarray  # float32 (n_contigs, n_samples)
 
 
-def _open_text(path: str):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt")
-    return open(path, "rt")
-
-
 def read_coverage(path: str | os.PathLike) -> Coverage:
     """Read a MetaBAT depth file or a contigname TSV; validates every value."""
     path = os.fspath(path)
     try:
-        with _open_text(path) as fh:
+        with open_input(path, text=True) as fh:
             lines = fh.read().splitlines()
     except FileNotFoundError:
         raise InputError(path, "file not found") from None

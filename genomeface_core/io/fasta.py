@@ -17,6 +17,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..errors import InputError
+from .compressed import open_input
 
 # IUPAC nucleotide codes (either case) plus '-' and '*' that some assemblers emit.
 _ALLOWED = np.zeros(256, dtype=bool)
@@ -42,13 +43,6 @@ class Contigs:
     def subset(self, idx: Iterable[int]) -> "Contigs":
         idx = list(idx)
         return Contigs([self.names[i] for i in idx], [self.seqs[i] for i in idx])
-
-
-def _open(path: str):
-    """Binary stream of a plain or gzipped file."""
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb", buffering=1 << 20)
 
 
 def _records(fh, path: str) -> Iterator[tuple[bytes, bytes]]:
@@ -87,7 +81,7 @@ def read_fasta(path: str | os.PathLike) -> Contigs:
     seqs: list[bytes] = []
     seen: set[str] = set()
     try:
-        with _open(path) as fh:
+        with open_input(path) as fh:
             for header, seq in _records(fh, path):
                 words = header.split()
                 if not words:
@@ -120,6 +114,12 @@ def read_fasta(path: str | os.PathLike) -> Contigs:
     if not names:
         raise InputError(path, "empty file, expected FASTA")
     return Contigs(names, seqs)
+
+
+def read_genome(path: str | os.PathLike) -> list[bytes]:
+    """Sequences (one per record) of a reference genome FASTA (plain or gzip), validated as
+    :func:`read_fasta` validates an assembly: a bad file is one :class:`InputError` naming it."""
+    return read_fasta(path).seqs
 
 
 def format_fasta(names: Sequence[str], seqs: Sequence[bytes], width: int = 80) -> bytes:

@@ -1,7 +1,7 @@
 """Train the co-abundance network on simulated multi-sample coverage (``genomeface train-abundance``).
 
 Training data: the reference genomes are cut into contigs by the mock
-simulator's heavy-tailed length model (:func:`genomeface_core.simulate.fragment`),
+simulator's heavy-tailed length model (:func:`genomeface_core.mock.fragment`),
 keeping each contig's length and GC.  Every step draws ``genomes_per_batch``
 distinct genomes and ``contigs_per_genome`` of their contigs, a sample count
 from ``sample_counts``, and a coverage scenario:
@@ -61,7 +61,7 @@ class ContigPool:
 
 def contig_pool(genomes: Mapping[str, Sequence[bytes]], seed: int = 0, min_len: int = MIN_CONTIG) -> ContigPool:
     """Fragment each genome (heavy-tailed contig lengths) and record length and GC of each contig."""
-    from ..simulate import _gc, fragment
+    from ..mock import fragment, gc_content
 
     rng = np.random.default_rng(seed)
     names, lengths, gcs = [], [], []
@@ -71,7 +71,7 @@ def contig_pool(genomes: Mapping[str, Sequence[bytes]], seed: int = 0, min_len: 
             continue  # a genome needs two contigs to give a positive pair
         names.append(name)
         lengths.append(np.array([len(p) for p in pieces], dtype=np.float64))
-        gcs.append(np.array([_gc(p) for p in pieces]))
+        gcs.append(np.array([gc_content(p) for p in pieces]))
     if len(names) < 2:
         raise InputError(None, f"need at least 2 genomes with >= 2 contigs of >= {min_len} bp to train (got {len(names)})")
     return ContigPool(names, lengths, gcs)

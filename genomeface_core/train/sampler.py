@@ -68,17 +68,17 @@ def list_genomes(directory: str | os.PathLike) -> list[str]:
 
 
 def load_genomes(files: Iterable[str | os.PathLike]) -> dict[str, list[bytes]]:
-    """name -> records of each genome file (see :func:`genome_name`)."""
-    from ..simulate import read_genome
+    """name -> records of each genome file (see :func:`genome_name`).
+
+    Files are read by :func:`genomeface_core.io.fasta.read_genome`, so a bad
+    genome (not FASTA, truncated gzip, invalid characters, ...) is one
+    :class:`InputError` naming the file.
+    """
+    from ..io.fasta import read_genome
 
     out: dict[str, list[bytes]] = {}
     for f in files:
-        try:
-            recs = read_genome(f)
-        except (OSError, EOFError) as e:
-            raise InputError(f, f"cannot read genome: {e}") from None
-        if not recs or sum(len(r) for r in recs) == 0:
-            raise InputError(f, "no sequence")
+        recs = read_genome(f)
         name = genome_name(f)
         if name in out:
             raise InputError(f, f"duplicate genome name {name!r}")

@@ -20,6 +20,27 @@ DEFAULT_SHRINKAGE = 0.5
 DEFAULT_PER_GENOME = 300
 
 
+UNSPECIFIC = ("unlabelled", "unlabeled", "archaeon", "bacterium", "endosymbiont")
+
+
+def species_key(name: str, label: str) -> str:
+    """The species class of genome ``name`` with catalog ``label``: the label when it names one
+    species (a binomial other than "<genus> sp", or a named species cluster), else the genome.
+
+    >>> species_key("g1", "Escherichia coli"), species_key("g2", "Prevotella sp"), species_key("g3", "bacterium")
+    ('Escherichia coli', 'g2', 'g3')
+    """
+    lab = label.strip()
+    low = lab.lower()
+    if "species-cluster" in low or "same species" in low:
+        return lab
+    words = lab.split()
+    if (len(words) == 2 and words[0][:1].isupper() and words[1].islower()
+            and words[1] not in ("sp", "sp.") and not any(u in low for u in UNSPECIFIC)):
+        return lab
+    return name
+
+
 def load_labelled_genomes(genomes, labels=None) -> tuple[dict, list[str], dict[str, str]]:
     """Genomes (a folder or a list of files), their names and class labels (one class per
     genome unless ``labels`` groups them); fewer than 2 classes is an InputError."""
@@ -40,11 +61,9 @@ def read_labels(path: str | os.PathLike, names: Sequence[str]) -> dict[str, str]
     Either two columns ``genome<TAB>class`` (genome: file name or file name
     without FASTA suffix; optional header), or a catalog with ``file`` and
     ``label`` columns, where genomes whose label names one species (see
-    :func:`genomeface_core.train.evaluation.species_key`) share a class.
+    :func:`species_key`) share a class.
     Genomes not listed are classes of their own.
     """
-    from .evaluation import species_key
-
     p = os.fspath(path)
     try:
         rows = [ln.rstrip("\n\r").split("\t") for ln in open(p) if ln.strip()]

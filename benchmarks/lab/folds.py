@@ -1,4 +1,4 @@
-"""Leave-genus-out evaluation helpers: catalog, groups, folds, pair AUROC.
+"""Leave-genus-out evaluation of embeddings: catalog, groups, folds, fold models, pair AUROC.
 
 * **group** (never split across folds): the catalog genus, else the label;
   groups in ``MERGE_GROUPS`` are joined (Methanobacteriaceae MAGs are
@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
+from genomeface_core.train.sampler import genome_name
+from genomeface_core.train.train import species_key
+
 MERGE_GROUPS = {"Methanobacteriaceae": "Methanobacterium"}
-UNSPECIFIC = ("unlabelled", "unlabeled", "archaeon", "bacterium", "endosymbiont")
 
 
 @dataclass(frozen=True)
@@ -31,22 +33,8 @@ class Genome:
     total_bp: int
 
 
-def species_key(name: str, label: str) -> str:
-    lab = label.strip()
-    low = lab.lower()
-    if "species-cluster" in low or "same species" in low:
-        return lab
-    words = lab.split()
-    if (len(words) == 2 and words[0][:1].isupper() and words[1].islower()
-            and words[1] not in ("sp", "sp.") and not any(u in low for u in UNSPECIFIC)):
-        return lab
-    return name
-
-
 def read_catalog(directory: str | os.PathLike, catalog: str | os.PathLike | None = None) -> list[Genome]:
     """Genomes listed in ``catalog.tsv`` (columns file, label, genus, total_bp, ...)."""
-    from .sampler import genome_name
-
     d = os.fspath(directory)
     cat = os.fspath(catalog) if catalog else os.path.join(d, "catalog.tsv")
     rows = [ln.rstrip("\n").split("\t") for ln in open(cat) if ln.strip()]
@@ -106,10 +94,10 @@ def fold_model(train: list[Genome], genomes: dict, path: str, *, seed: int = 0, 
                **fit_kw) -> str:
     """Train (or reuse, if ``path`` exists) a linear model on the ``train`` genomes
     with the shipped defaults; classes are species keys.  Returns the model file."""
-    from ..embed.linear import save_linear
-    from .linear import fit_lda
-    from .sampler import sample_features
-    from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
+    from genomeface_core.embed.linear import save_linear
+    from genomeface_core.train.linear import fit_lda
+    from genomeface_core.train.sampler import sample_features
+    from genomeface_core.train.train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     if os.path.exists(path):
         return path
