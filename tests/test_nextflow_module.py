@@ -110,29 +110,22 @@ class Expr:
             return a if truthy(cond) else b
         return cond
 
-    def elvis(self):
-        v = self.lor()
-        if self.peek()[1] == "?:":
-            self.take("?:")
-            w = self.elvis()
-            return v if truthy(v) else w
+    def _chain(self, op, operand, combine):
+        """operand (op operand)*, left to right."""
+        v = operand()
+        while self.peek()[1] == op:
+            self.take()
+            v = combine(v, operand())
         return v
+
+    def elvis(self):  # right-associative, but a ?: b ?: c == (a ?: b) ?: c in value
+        return self._chain("?:", self.lor, lambda v, w: v if truthy(v) else w)
 
     def lor(self):
-        v = self.land()
-        while self.peek()[1] == "||":
-            self.take()
-            w = self.land()
-            v = truthy(v) or truthy(w)
-        return v
+        return self._chain("||", self.land, lambda v, w: truthy(v) or truthy(w))
 
     def land(self):
-        v = self.unary()
-        while self.peek()[1] == "&&":
-            self.take()
-            w = self.unary()
-            v = truthy(v) and truthy(w)
-        return v
+        return self._chain("&&", self.unary, lambda v, w: truthy(v) and truthy(w))
 
     def unary(self):
         if self.peek()[1] == "!":
