@@ -683,6 +683,15 @@ def _kv_table(items: list[tuple[str, object]]) -> str:
                                                f"</code></td></tr>" for k, v in items) + "</table>")
 
 
+def _shown(n: int, total: int) -> str:
+    """How many contigs the projection shows.
+
+    >>> _shown(5, 5), _shown(2, 5)
+    ('5 contigs', 'A random sample of 2 of the 5 contigs')
+    """
+    return f"{n} contigs" if n >= total else f"A random sample of {n} of the {total} contigs"
+
+
 def _reused(info: dict) -> list[str]:
     """Stages run.json says were read back from the stage cache (``cache.reused``), if any."""
     c = info.get("cache")
@@ -731,7 +740,8 @@ def render(run: _Run) -> str:
                "other contigs pushed apart), so groups are the binner's view; gaps between groups have no scale")
         proj = (f'<section><h2>Embedding projection</h2>'
                 f'{_fig_projection(run.proj_names, run.proj_xy, run.clusters, order, colours, method)}'
-                f'<p class="cap">{len(run.proj_names)} contigs {how} (abundance weight w = {w:.3g}). '
+                f'<p class="cap">{_shown(len(run.proj_names), len(run.clusters))} {how} '
+                f'(abundance weight w = {w:.3g}). '
                 f'Grey: unbinned. One bin in two separate groups is a merge worth checking; one group in '
                 f'two colours, a genome split across bins.</p></section>')
     else:

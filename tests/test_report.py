@@ -293,3 +293,18 @@ def test_extra_bins_columns_and_no_bins(demo, tmp_path):
     page = _parse(write_report(out))
     assert "fig-quality" not in page.figs and len(page.rows) == 1
     assert {a["data-bin"] for t, a in page.figs["fig-projection"] if t == "g"} == {"unbinned"}
+
+
+def test_pca_labels_and_sampled_caption(demo, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(demo[0], out)
+    _, emb, _ = demo
+    xy = projection(emb["composition"], emb["abundance"], float(emb["abundance_weight"]), method="pca")
+    write_projection(out / PROJECTION, list(emb["names"])[:50], xy[:50])
+    info = json.load(open(out / "run.json"))
+    info["projection"] = "pca"
+    json.dump(info, open(out / "run.json", "w"))
+    page = _parse(write_report(out))
+    assert "PC 1" in page.text["fig-projection"] and "PC 2" in page.text["fig-projection"]
+    assert len([a for t, a in page.figs["fig-projection"] if t == "circle" and not a.get("class")]) == 50
+    assert f"A random sample of 50 of the {len(emb['names'])} contigs" in (out / REPORT).read_text()
