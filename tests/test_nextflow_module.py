@@ -591,6 +591,10 @@ def test_nf_tests_use_nf_core_test_data_and_tags():
         assert files and all(f.startswith("genomics/prokaryotes/bacteroides_fragilis/illumina/") for f in files)
         assert any(t.endswith("- stub") for t in nf_test_names(test_file)), test_file
         assert 'config "./nextflow.config"' in text and (test_file.parent / "nextflow.config").exists()
+    # the GPU test (caalm/caalm's form): tag "gpu" and a config that sets the accelerator
+    gpu = (MODULES / "bin" / "tests" / "main.gpu.nf.test").read_text()
+    assert 'tag "gpu"' in gpu and 'config "./nextflow.gpu.config"' in gpu
+    assert re.search(r"^\s*accelerator = 1$", (MODULES / "bin" / "tests" / "nextflow.gpu.config").read_text(), re.M)
 
 
 def _write_snapshots() -> None:  # pragma: no cover - maintenance entry point
