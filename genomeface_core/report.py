@@ -476,16 +476,18 @@ def _fig_quality(bins: list[dict], colours: dict[str, str]) -> str:
     for k in (5, 10):
         p.parts.append(f'<line class="tier" x1="{float(x(0)):.1f}" x2="{float(x(100)):.1f}" '
                        f'y1="{float(y(k)):.1f}" y2="{float(y(k)):.1f}"/>')
-    p.parts.append(f'<text class="note" x="{float(x(99)):.1f}" y="{float(y(5)) - 4:.1f}" text-anchor="end">'
-                   f'high quality</text><text class="note" x="{float(x(89)):.1f}" y="{float(y(10)) - 4:.1f}" '
-                   f'text-anchor="end">medium quality</text>')
     big = max([b["size_bp"] for b in bins] + [1])
+    scale = 9 if len(bins) <= 50 else 5  # hundreds of bins share 41 x 41 marker-count positions
     for b in sorted(bins, key=lambda b: -b["size_bp"]):  # small bins drawn last, on top
-        r = 3 + 9 * math.sqrt(b["size_bp"] / big)
+        r = 2.5 + scale * math.sqrt(b["size_bp"] / big)
         p.parts.append(
             f'<circle class="bin" data-bin="{html.escape(b["bin"])}" cx="{float(x(b["completeness"])):.1f}" '
             f'cy="{float(y(b["contamination"])):.1f}" r="{r:.1f}" fill="{colours[b["bin"]]}">'
             f'<title>{_tooltip(b)}</title></circle>')
+    # tier names over the circles (haloed, so they stay legible)
+    p.parts.append(f'<text class="note" x="{float(x(99)):.1f}" y="{float(y(5)) - 4:.1f}" text-anchor="end">'
+                   f'high quality</text><text class="note" x="{float(x(89)):.1f}" y="{float(y(10)) - 4:.1f}" '
+                   f'text-anchor="end">medium quality</text>')
     return p.svg("fig-quality", "completeness vs contamination per bin")
 
 
@@ -621,7 +623,7 @@ section{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:14px 
 svg.fig{max-width:100%;height:auto;font-family:inherit}
 svg .grid{stroke:#eceef1}svg .frame{fill:none;stroke:#888}
 svg .tick{font-size:11.5px;fill:#444}svg .label{font-size:13px;fill:#222}
-svg .note{font-size:11.5px;fill:#2d6a2d;font-style:italic}
+svg .note{font-size:11.5px;fill:#2d6a2d;font-style:italic;paint-order:stroke;stroke:#fff;stroke-width:3px}
 svg .tier{stroke:#5a8f5a;stroke-dasharray:5 4;stroke-width:1.2}
 svg .tier-high{fill:#d9f0d3}svg .tier-medium{fill:#f3f7e4}
 svg circle.bin{stroke:#222;stroke-width:.8;fill-opacity:.85}
