@@ -445,6 +445,51 @@ def test_versions_topic(scatter):
         assert out["versions_genomeface"] == [[name, "genomeface", __version__]]
 
 
+def _write_bams(contigs: Path, depth: Path, outdir: Path) -> list[Path]:
+    """One coordinate-sorted, indexed BAM per sample of depth.tsv: exact 100 bp reads tiling
+    each contig at that sample's depth (NM:0), so the module's --bam path has real input."""
+    import numpy as np
+    import pysam
+
+    from genomeface_core.io.fasta import read_fasta
+
+    c = read_fasta(contigs)
+    rows = [ln.rstrip("\n").split("\t") for ln in open(depth)]
+    samples = [h for h in rows[0][1:] if not h.endswith("-var")][:2]
+    cols = [rows[0].index(h) for h in samples]
+    by_name = {r[0]: r for r in rows[1:]}
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
+              "SQ": [{"SN": n, "LN": len(q)} for n, q in zip(c.names, c.seqs)]}
+    paths = []
+    for sample, col in zip(samples, cols):
+        path = outdir / f"{sample}.bam"
+        with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+            for tid, (name, seq) in enumerate(zip(c.names, c.seqs)):
+                d = float(by_name[name][col]) if name in by_name else 0.0
+                n = int(d * len(seq) / 100)
+                for pos in np.linspace(0, len(seq) - 100, num=n, dtype=np.int64) if n and len(seq) > 100 else []:
+                    a = pysam.AlignedSegment(out.header)
+                    a.query_name, a.reference_id, a.reference_start = f"{name}_{pos}", tid, int(pos)
+                    a.query_sequence, a.cigarstring, a.mapping_quality = seq[pos:pos + 100].decode(), "100M", 60
+                    a.set_tag("NM", 0)
+                    out.write(a)
+        pysam.index(str(path))
+        paths.append(path)
+    return paths
+
+
+def test_bin_module_with_bams(demo, scatter, tmp_path):
+    """BAMs and their indexes staged in bams/ (vamb/bin's layout) are found by genomeface bin."""
+    bams = _write_bams(demo["contigs"], demo["depth"], tmp_path)
+    inputs = {**_bin_inputs(demo, scatter["tables"]), "depth": [], "bams": bams,
+              "bais": [Path(f"{b}.bai") for b in bams]}
+    _, out, script = run_task(PROCS["bin"], inputs, tmp_path / "bin", args="--min-bin-size 100000")
+    assert "--bam bams/S1.bam bams/S2.bam" in script and "--abundance" not in script
+    run = json.loads(out["run"][0][1].read_text())
+    assert run["parameters"]["bams"] == ["bams/S1.bam", "bams/S2.bam"] and run["samples"] == ["S1.bam", "S2.bam"]
+    assert out["bins"] and len(out["bins"][0][1]) >= 2
+
+
 @pytest.mark.parametrize("module", ["splitfasta", "markers", "bin"])
 def test_stub_blocks_give_every_declared_output(demo, module, tmp_path):
     inputs = {"splitfasta": {"meta": META, "fasta": demo["contigs"], "chunks": 4},
