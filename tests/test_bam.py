@@ -10,6 +10,7 @@ their contig's end (MetaBAT's ``fixEndClip`` path).
 """
 from __future__ import annotations
 
+import array
 import gzip
 import pathlib
 import shutil
@@ -199,8 +200,9 @@ def test_matches_metabat(dataset, kwargs, args):
 def test_high_depth_contig_and_csi_index_match_metabat(tmp_path):
     """A contig whose integer depth total passes 2**24 (float32 sums stop being exact), CSI-indexed.
 
-    Records are written directly (150M alignments, NM 0-5, so identity cuts some)
-    rather than mapped: 150k reads is too many to map within a test's budget.
+    Records are written directly (150M alignments, NM 0-5 in every BAM integer
+    type, after other tags, so identity cuts some) rather than mapped: 150k
+    reads is too many to map within a test's budget.
     """
     _require_tools()
     rng = np.random.default_rng(5)
@@ -221,7 +223,12 @@ def test_high_depth_contig_and_csi_index_match_metabat(tmp_path):
                 rec.reference_id, rec.reference_start, rec.mapping_quality = tid, int(st), 60
                 rec.cigarstring = f"{READ_LEN}M" if k % 7 else "70M2D80M"
                 rec.query_sequence = seq
-                rec.set_tag("NM", int(nm) + (0 if k % 7 else 2))
+                # tags to skip before NM, and NM stored as each integer type BAM allows
+                if k % 3 == 0:
+                    rec.set_tag("XZ", "some text", value_type="Z")
+                if k % 5 == 0:
+                    rec.set_tag("XB", array.array("i", [1, 2, 3]))
+                rec.set_tag("NM", int(nm) + (0 if k % 7 else 2), value_type="CcSsIi"[k % 6])
                 out.write(rec)
     bai = tmp_path / "bai.bam"
     shutil.copy(raw, bai)

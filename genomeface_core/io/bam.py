@@ -502,10 +502,31 @@ def _finish_contig(tid, ref_lengths, edge, diff, out):
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _nm_tag(buf, q, end):
-    """(NM value, found) from the aux fields ``buf[q:end]`` of one record."""
+    """(NM value, found) from the aux fields ``buf[q:end]`` of one record; never reads past ``end``."""
     while q + 3 <= end:
         t0, t1, ty = buf[q], buf[q + 1], buf[q + 2]
         q += 3
+        if ty == 65 or ty == 99 or ty == 67:            # A c C
+            size = 1
+        elif ty == 115 or ty == 83:                     # s S
+            size = 2
+        elif ty == 105 or ty == 73 or ty == 102:        # i I f
+            size = 4
+        elif ty == 90 or ty == 72:                      # Z H: NUL-terminated
+            size = 0
+            while q + size < end and buf[q + size] != 0:
+                size += 1
+            size += 1
+        elif ty == 66:                                  # B: subtype, int32 count, values
+            if q + 5 > end:
+                break
+            sub = buf[q]
+            width = 1 if (sub == 99 or sub == 67) else (2 if (sub == 115 or sub == 83) else 4)
+            size = 5 + width * _i32(buf, q + 1)
+        else:
+            break
+        if size < 0 or q + size > end:
+            break
         if t0 == 78 and t1 == 77:                       # 'NM'
             if ty == 67:                                # C
                 return np.int64(buf[q]), True
@@ -522,28 +543,7 @@ def _nm_tag(buf, q, end):
             if ty == 105:                               # i
                 return _i32(buf, q), True
             return np.int64(0), False
-        if ty == 65 or ty == 99 or ty == 67:            # A c C
-            q += 1
-        elif ty == 115 or ty == 83:                     # s S
-            q += 2
-        elif ty == 105 or ty == 73 or ty == 102:        # i I f
-            q += 4
-        elif ty == 90 or ty == 72:                      # Z H: NUL-terminated
-            while q < end and buf[q] != 0:
-                q += 1
-            q += 1
-        elif ty == 66:                                  # B: subtype, count, values
-            sub = buf[q]
-            cnt = _i32(buf, q + 1)
-            q += 5
-            if sub == 99 or sub == 67:
-                q += cnt
-            elif sub == 115 or sub == 83:
-                q += 2 * cnt
-            else:
-                q += 4 * cnt
-        else:
-            break
+        q += size
     return np.int64(0), False
 
 
@@ -588,6 +588,9 @@ def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state,
         if (flag & _SKIP_FLAGS) or mapq < min_mapq or n_cig == 0 or pos < 0:
             continue
         c0 = p_rec + 36 + l_name
+        aux = c0 + 4 * n_cig + (l_seq + 1) // 2 + l_seq
+        if l_seq < 0 or aux > rec_end:                   # fields overrun the record: never read past it
+            return _ERR_BAD_RECORD
         length = ref_lengths[tid]
         # MetaBAT fixEndClip: drop the op whose reference end passes the contig end and all after it
         kept = n_cig
@@ -612,7 +615,7 @@ def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state,
                 eq += ln
             elif op == _X:
                 x += ln
-        nm, has_nm = _nm_tag(buf, c0 + 4 * n_cig + (l_seq + 1) // 2 + l_seq, rec_end)
+        nm, has_nm = _nm_tag(buf, aux, rec_end)
         # percent identity as MetaBAT caldepth without a reference FASTA
         if eq == 0 and x == 0:
             subs = nm - ins - dele if (has_nm and nm >= ins + dele) else 0
