@@ -1,103 +1,198 @@
-"""``qiime genomeface bin``: a thin shell over :func:`genomeface_core.bin`.
+"""``qiime genomeface bin`` and ``bin-coassembly``: thin shells over :func:`genomeface_core.bin`.
 
-Artifacts are turned into the files ``genomeface_core.bin`` reads (a FASTA
-path, a ``contigname`` depth TSV), and its result into artifacts.  No binning
-logic lives here.
+Artifacts are turned into the files the engine reads (a FASTA path, sorted and
+indexed BAMs in a temporary folder, or a ``contigname`` depth TSV), and its
+result into q2-mag's outputs.  No binning logic lives here.
+
+``bin`` is a drop-in for q2-mag's ``bin-contigs-metabat``
+(q2_mag/plugin_setup.py, q2_annotate/metabat2/metabat2.py before the move):
+the same inputs (``contigs: SampleData[Contigs]``, ``alignment_maps:
+SampleData[AlignmentMap]``), samples paired the same way (contig sample ids
+from ``ContigSequencesDirFmt.sample_dict()``, map sample ids
+``Path(fp).stem.rsplit("_alignment", 1)[0]``, the two sets must be equal),
+each sample binned on its own, and the same outputs in the same order
+(``mags``, ``contig_map``, ``unbinned_contigs``) plus ``quality``.
 """
 
 import hashlib
-import json
 import os
-import shutil
 import tempfile
 import uuid
 
 import pandas as pd
 import qiime2
 
-from ._types import (ContigSequencesDirFmt, ImmutableMetadataDirectoryFormat, MAGSequencesDirFmt,
-                     MAGtoContigsDirFmt)
+from ._types import BAMDirFmt, ContigSequencesDirFmt, MultiMAGSequencesDirFmt, bam_sample_dict
+
+#: quality metadata columns (after the MAG id), as genomeface_core.bin's table names them
+QUALITY_COLUMNS = ("sample_id", "bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth",
+                   "completeness", "contamination")
 
 
-def mag_id(contigs: list[str]) -> str:
-    """A stable UUID4-form id for a MAG: the same member contigs give the same id.
+def mag_id(sample: str, contigs: list[str]) -> str:
+    """A stable UUID4-form MAG id from the sample and the member contigs: the same bin gives
+    the same id, and samples whose assemblers reuse contig names (``k141_0`` in every
+    sample) still get distinct ids.
 
-    >>> mag_id(["c1", "c2"]) == mag_id(["c2", "c1"])
+    >>> mag_id("s1", ["c1", "c2"]) == mag_id("s1", ["c2", "c1"]) != mag_id("s2", ["c1", "c2"])
     True
     """
-    digest = hashlib.sha256(("genomeface\0" + "\n".join(sorted(contigs))).encode()).digest()
+    digest = hashlib.sha256(("genomeface\0" + sample + "\0" + "\n".join(sorted(contigs))).encode()).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
-def _contigs_fasta(contigs: ContigSequencesDirFmt, tmp: str) -> str:
-    """Path of one FASTA with all contigs (the single file itself when there is one)."""
-    files = sorted(str(p) for p in contigs.path.iterdir() if p.is_file() and not p.name.startswith("."))
-    if len(files) == 1:
-        return files[0]
-    path = os.path.join(tmp, "contigs.fasta")
-    with open(path, "wb") as out:
-        for f in files:
-            with open(f, "rb") as fh:
-                shutil.copyfileobj(fh, out)
-            out.write(b"\n")
-    return path
+def _relabel(exc, labels: dict):
+    """The engine's InputError with the temporary file it names replaced by the input's label."""
+    from genomeface_core.errors import InputError
+    label = labels.get(exc.path, exc.path) if exc.path is not None else None
+    problem = exc.problem
+    if label is not None and label.endswith("(alignment_maps)") and "BAM header" in problem:
+        problem += " (is this BAM mapped to another assembly?)"
+    return InputError(label, problem)
 
 
-def _depth_tsv(depth: pd.DataFrame, tmp: str) -> str:
+def _prepare_bam(src: str, label: str, dst: str, threads: int) -> str:
+    """A coordinate-sorted, indexed copy (or link) of ``src`` at ``dst``.
+
+    Sorted when the header does not say ``SO:coordinate``; a header that says so over
+    records that are not is an error (the file is not what it claims)."""
+    import pysam
+    from genomeface_core.errors import InputError
+    try:
+        with pysam.AlignmentFile(src, "rb", check_sq=False) as af:
+            so = af.header.to_dict().get("HD", {}).get("SO", "unknown")
+    except (OSError, ValueError) as exc:
+        raise InputError(label, f"cannot open as BAM ({exc})") from None
+    try:
+        if so == "coordinate":
+            os.symlink(src, dst)
+        else:
+            pysam.sort("-@", str(max(1, threads)), "-o", dst, src)
+        pysam.index(dst)
+    except pysam.SamtoolsError as exc:
+        why = str(exc).strip().splitlines()[-1] if str(exc).strip() else "samtools failed"
+        if so == "coordinate":
+            raise InputError(label, f"the header says SO:coordinate but the records are not in coordinate "
+                                    f"order ({why}); sort it (qiime assembly sort-alignment-maps)") from None
+        raise InputError(label, f"cannot sort and index ({why})") from None
+    return dst
+
+
+def _depth_tsv(depth: pd.DataFrame, path: str) -> str:
     """Write a samples x contigs table as the ``contigname`` TSV genomeface reads."""
-    path = os.path.join(tmp, "depth.tsv")
     table = depth.T  # contigs x samples
     table.index.name = "contigname"
     table.to_csv(path, sep="\t", float_format="%.9g")
     return path
 
 
-def bin(contigs: ContigSequencesDirFmt, depth: pd.DataFrame = None, min_contig_length: int = 1500,
-        min_bin_size: int = 200_000, threads: int = 1, seed: int = 0, composition: str = "linear",
-        abundance: str = "raw", abundance_weight: float = None, neighbours: int = 16, knn: str = "auto", device: str = "cpu",
-        min_purity: float = 0.85, prefix: str = "bin",
-        ) -> (MAGSequencesDirFmt, MAGtoContigsDirFmt, ImmutableMetadataDirectoryFormat):
-    """Bin ``contigs`` (with optional samples x contigs mean ``depth``) by genomeface_core.bin().
+class _Outputs:
+    """The four outputs, filled one sample at a time."""
 
-    Returns the MAGs (one FASTA per bin, named by :func:`mag_id`), the MAG -> contigs map and
-    the per-MAG quality table.  Bad input raises genomeface_core.InputError (one line).
-    """
+    def __init__(self):
+        self.mags = MultiMAGSequencesDirFmt()
+        self.unbinned = ContigSequencesDirFmt()
+        self.contig_map: dict[str, list[str]] = {}
+        self.rows: list[dict] = []
+        self.manifest = ["sample-id,mag-id,filename"]
+
+    def add(self, sample: str, contigs, bins: dict[str, list[str]], table: list[dict]) -> None:
+        from genomeface_core.io.fasta import format_fasta
+        index = {n: i for i, n in enumerate(contigs.names)}
+        stats = {row["bin"]: row for row in table}
+        if bins:
+            os.makedirs(os.path.join(str(self.mags), sample))
+        for name, members in bins.items():
+            mid = mag_id(sample, members)
+            rel = f"{sample}/{mid}.fasta"
+            with open(os.path.join(str(self.mags), rel), "wb") as fh:
+                fh.write(format_fasta(members, [contigs.seqs[index[c]] for c in members]))
+            self.manifest.append(f"{sample},{mid},{rel}")
+            self.contig_map[mid] = list(members)
+            self.rows.append({"id": mid, "sample_id": sample, **{k: stats[name][k] for k in QUALITY_COLUMNS[1:]}})
+        binned = {c for members in bins.values() for c in members}
+        rest = [n for n in contigs.names if n not in binned]
+        # every sample gets its file, empty when all its contigs are binned (q2-mag's metabat2.py
+        # writes none then, and a run where every contig is binned fails the format's validation)
+        with open(os.path.join(str(self.unbinned), f"{sample}_contigs.fa"), "wb") as fh:
+            fh.write(format_fasta(rest, [contigs.seqs[index[c]] for c in rest]))
+
+    def finish(self, n_samples: int, params: dict):
+        from genomeface_core.errors import InputError
+        if not self.contig_map:
+            raise InputError(None, f"no MAG of >= {params['min_bin_size']} bp was formed in any of the "
+                                   f"{n_samples} sample(s) (contigs of >= {params['min_contig_length']} bp "
+                                   "binned; lower min-bin-size?)")
+        with open(os.path.join(str(self.mags), "MANIFEST"), "w") as fh:
+            fh.write("\n".join(self.manifest) + "\n")
+        quality = pd.DataFrame(self.rows).set_index("id")
+        return self.mags, self.contig_map, self.unbinned, qiime2.Metadata(quality)
+
+
+def _bin_one(sample: str, fasta: str, labels: dict, bams: list[str], depth: str | None, params: dict, out: _Outputs):
+    """Bin one assembly with the engine and add its MAGs / unbinned contigs to ``out``."""
     import genomeface_core
     from genomeface_core.errors import InputError
+    from genomeface_core.io.fasta import read_fasta
+    try:
+        contigs = read_fasta(fasta)
+        n_long = sum(1 for n in contigs.lengths if n >= params["min_contig_length"])
+        if n_long < 2:  # the engine needs two; such a sample simply has no MAG
+            print(f"genomeface: sample {sample}: {n_long} contig(s) of >= {params['min_contig_length']} bp, "
+                  "no MAG")
+            out.add(sample, contigs, {}, [])
+            return
+        result = genomeface_core.bin(fasta, coverage=depth, bams=bams or None, outdir=None, **params)
+    except InputError as exc:
+        raise _relabel(exc, labels) from None
+    print(f"genomeface: sample {sample}: {len(result.bins)} MAG(s) from {len(result.names)} contigs")
+    out.add(sample, contigs, result.bins, result.table)
 
+
+def bin(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt, params: dict
+        ) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt, qiime2.Metadata):
+    """Bin each sample's contigs with that sample's reads-to-contigs alignment map."""
+    from genomeface_core.errors import InputError
+    fastas = contigs.sample_dict()
+    maps = bam_sample_dict(alignment_maps)
+    if set(fastas) != set(maps):  # q2-mag's _assert_samples message
+        raise InputError(None, "Contigs and alignment maps should belong to the same sample set. You provided "
+                               f"contigs for samples: {','.join(fastas)} but maps for samples: "
+                               f"{','.join(maps)}. Please check your inputs and try again.")
+    out = _Outputs()
     with tempfile.TemporaryDirectory(prefix="q2-genomeface-") as tmp:
-        fasta = _contigs_fasta(contigs, tmp)
-        tsv = _depth_tsv(depth, tmp) if depth is not None else None
-        out = os.path.join(tmp, "out")
-        try:
-            result = genomeface_core.bin(
-                fasta, coverage=tsv, outdir=out, min_contig_length=min_contig_length,
-                min_bin_size=min_bin_size, composition=composition, abundance=abundance,
-                abundance_weight=abundance_weight,
-                k=neighbours, knn=knn, device=device, threads=threads, seed=seed, min_purity=min_purity,
-                prefix=prefix)
-        except InputError as exc:  # name the input, not the temporary file
-            labels = {fasta: "contigs (FeatureData[Contig])"}
-            if tsv is not None:
-                labels[tsv] = "depth (FeatureTable[Frequency])"
-            label = labels.get(exc.path, exc.path) if exc.path is not None else None
-            raise InputError(label, exc.problem) from None
-        if not result.bins:
-            raise InputError(None, f"no bin of >= {min_bin_size} bp was found among {len(result.names)} "
-                                   f"contigs of >= {min_contig_length} bp (lower min-bin-size?)")
+        for sample, fasta in fastas.items():
+            labels = {fasta: f"{os.path.basename(fasta)} (contigs)"}
+            # named <sample>.bam: the engine records BAM basenames as the sample names
+            bam = os.path.join(tmp, f"{sample}.bam")
+            labels[bam] = f"{os.path.basename(maps[sample])} (alignment_maps)"
+            _prepare_bam(maps[sample], labels[bam], bam, params["threads"])
+            _bin_one(sample, fasta, labels, [bam], None, params, out)
+    return out.finish(len(fastas), params)
 
-        ids = {name: mag_id(members) for name, members in result.bins.items()}
-        mags = MAGSequencesDirFmt()
-        for name, mid in ids.items():
-            shutil.copyfile(os.path.join(out, "bins", f"{name}.fna"), os.path.join(str(mags), f"{mid}.fasta"))
 
-        contig_map = MAGtoContigsDirFmt()
-        with open(os.path.join(str(contig_map), "mag-to-contigs.json"), "w") as fh:
-            json.dump({ids[name]: members for name, members in result.bins.items()}, fh, indent=1)
-
-    table = pd.DataFrame(result.table).set_index("bin")
-    table.insert(0, "bin", table.index)
-    table.index = pd.Index([ids[b] for b in table.index], name="id")
-    quality = ImmutableMetadataDirectoryFormat()
-    qiime2.Metadata(table).save(os.path.join(str(quality), "metadata.tsv"))
-    return mags, contig_map, quality
+def bin_coassembly(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt = None, depth: pd.DataFrame = None,
+                   params: dict = None) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt, qiime2.Metadata):
+    """Bin one assembly with the coverage of every sample (alignment maps or a depth table)."""
+    from genomeface_core.errors import InputError
+    fastas = contigs.sample_dict()
+    if len(fastas) != 1:
+        raise InputError(None, f"a co-assembly is one assembly, but contigs hold {len(fastas)} "
+                               f"({', '.join(fastas)}); bin per-sample assemblies with 'qiime genomeface bin'")
+    if alignment_maps is not None and depth is not None:
+        raise InputError(None, "give alignment_maps or depth, not both")
+    (assembly, fasta), = fastas.items()
+    labels = {fasta: f"{os.path.basename(fasta)} (contigs)"}
+    out = _Outputs()
+    with tempfile.TemporaryDirectory(prefix="q2-genomeface-") as tmp:
+        bams, tsv = [], None
+        if alignment_maps is not None:
+            for sample, src in bam_sample_dict(alignment_maps).items():
+                bam = os.path.join(tmp, f"{sample}.bam")
+                labels[bam] = f"{os.path.basename(src)} (alignment_maps)"
+                bams.append(_prepare_bam(src, labels[bam], bam, params["threads"]))
+        if depth is not None:
+            tsv = _depth_tsv(depth, os.path.join(tmp, "depth.tsv"))
+            labels[tsv] = "depth (FeatureTable[Frequency])"
+        _bin_one(assembly, fasta, labels, bams, tsv, params, out)
+    return out.finish(1, params)

@@ -1,55 +1,77 @@
-"""Usage examples of ``qiime genomeface bin`` (QIIME 2 usage API).
+"""Usage examples (QIIME 2 usage API), modelled on q2-mag's (q2_mag/semibin2/_examples.py).
 
-Inputs are built from the bundled demo community
-(:func:`genomeface_core.demo.write_demo`: three real genomes that pyrodigal
-and pyhmmer ship, cut into contigs, with depths in three samples), so the
-examples run offline.
+Inputs are the two tiny samples of :mod:`._example_data` in q2-mag's test-data
+layout (``contigs/samp1_contigs.fa``, ``maps/samp1_alignment.bam``, ...): real
+genomes shipped by the installed pyrodigal/pyhmmer wheels, real BAM files, so
+the examples run offline.
 """
 from __future__ import annotations
 
-import gzip
-import os
+import atexit
 import shutil
 import tempfile
 
-
-def _demo(fn):
-    """Write the demo data into a temporary folder and call ``fn(folder)``."""
-    from genomeface_core.demo import write_demo
-    with tempfile.TemporaryDirectory(prefix="q2-genomeface-demo-") as tmp:
-        write_demo(tmp)
-        return fn(tmp)
+_DATA: dict[str, str] = {}
 
 
-def demo_contigs_factory():
-    """The demo assembly as ``FeatureData[Contig]`` (``demo_contigs.fasta``)."""
+def _data_path(name: str) -> str:
+    """A folder of the example data, written once per process (removed at exit)."""
+    if not _DATA:
+        from ._example_data import write_samples
+        tmp = tempfile.mkdtemp(prefix="q2-genomeface-examples-")
+        atexit.register(shutil.rmtree, tmp, True)
+        _DATA.update(write_samples(tmp))
+    return _DATA[name]
+
+
+def contigs_factory():
     import qiime2
-
-    def build(tmp):
-        folder = os.path.join(tmp, "contigs")
-        os.mkdir(folder)
-        with gzip.open(os.path.join(tmp, "contigs.fna.gz"), "rb") as src, \
-                open(os.path.join(folder, "demo_contigs.fasta"), "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        return qiime2.Artifact.import_data("FeatureData[Contig]", folder)
-    return _demo(build)
+    return qiime2.Artifact.import_data("SampleData[Contigs]", _data_path("contigs"))
 
 
-def demo_depth_factory():
-    """The demo depth table (``contigname`` TSV, 3 samples) as ``FeatureTable[Frequency]``."""
+def alignment_maps_factory():
     import qiime2
-    return _demo(lambda tmp: qiime2.Artifact.import_data(
-        "FeatureTable[Frequency]", os.path.join(tmp, "depth.tsv"), view_type="ContigDepthTableFormat"))
+    return qiime2.Artifact.import_data('SampleData[AlignmentMap % Properties("sorted")]', _data_path("maps"))
 
 
-def bin_demo(use):
-    contigs = use.init_artifact("contigs", demo_contigs_factory)
-    depth = use.init_artifact("depth", demo_depth_factory)
-    mags, contig_map, quality = use.action(
-        use.UsageAction(plugin_id="genomeface", action_id="bin"),
-        use.UsageInputs(contigs=contigs, depth=depth, min_bin_size=200000, threads=2, seed=0),
-        use.UsageOutputNames(mags="mags", contig_map="contig_map", quality="quality"),
+def coassembly_factory():
+    import qiime2
+    return qiime2.Artifact.import_data("FeatureData[Contig]", _data_path("coassembly"))
+
+
+def coassembly_maps_factory():
+    import qiime2
+    return qiime2.Artifact.import_data('SampleData[AlignmentMap % Properties("sorted")]',
+                                       _data_path("coassembly_maps"))
+
+
+def _bin(use, action_id: str, contigs, alignment_maps):
+    """Run one binning action with the outputs named as q2-mag names them; check their types."""
+    mags, contig_map, unbinned_contigs, quality = use.action(
+        use.UsageAction(plugin_id="genomeface", action_id=action_id),
+        use.UsageInputs(contigs=contigs, alignment_maps=alignment_maps, threads=2),
+        use.UsageOutputNames(mags="mags", contig_map="contig_map", unbinned_contigs="unbinned_contigs",
+                             quality="quality"),
     )
-    mags.assert_output_type("FeatureData[MAG]")
+    mags.assert_output_type("SampleData[MAGs]")
     contig_map.assert_output_type("FeatureMap[MAGtoContigs]")
+    unbinned_contigs.assert_output_type("SampleData[Contigs % Properties('unbinned')]")
     quality.assert_output_type("ImmutableMetadata")
+    return mags, quality
+
+
+def bin_and_summarize(use):
+    contigs = use.init_artifact("contigs", contigs_factory)
+    alignment_maps = use.init_artifact("alignment_maps", alignment_maps_factory)
+    mags, quality = _bin(use, "bin", contigs, alignment_maps)
+    use.action(
+        use.UsageAction(plugin_id="genomeface", action_id="summarize"),
+        use.UsageInputs(mags=mags, quality=quality),
+        use.UsageOutputNames(visualization="mag_quality"),
+    )
+
+
+def bin_coassembly(use):
+    contigs = use.init_artifact("coassembly", coassembly_factory)
+    alignment_maps = use.init_artifact("coassembly_maps", coassembly_maps_factory)
+    _bin(use, "bin_coassembly", contigs, alignment_maps)

@@ -1,18 +1,27 @@
-"""QIIME 2 plugin ``genomeface``: registration only (action: ``_actions.bin``)."""
-from qiime2.plugin import Choices, Citations, Float, Int, Plugin, Range, Str
+"""QIIME 2 plugin ``genomeface``: registration only.
+
+Actions: ``bin`` (drop-in for q2-mag's ``bin-contigs-metabat``: the same inputs
+and outputs, see q2_mag/plugin_setup.py), ``bin-coassembly`` (one assembly,
+every sample's coverage) and the visualizer ``summarize``.  Parameters come
+from :mod:`genomeface_core.params` via :mod:`._params`.
+"""
+from qiime2.plugin import Citations, Plugin, Properties
 from q2_types.feature_data import FeatureData
 from q2_types.feature_table import FeatureTable, Frequency
+from q2_types.sample_data import SampleData
 
 import genomeface_core
 
-from . import _actions, _examples
-from ._types import Contig, FeatureMap, ImmutableMetadata, MAG, MAGtoContigs, register
+from . import _actions, _examples, _params, _summarize
+from ._types import AlignmentMap, Contig, Contigs, FeatureMap, ImmutableMetadata, MAGs, MAGtoContigs, register
 
-try:
-    citations = Citations.load("citations.bib", package="q2_genomeface")
-    _cite = [citations["lettich2024genomeface"]]
-except (FileNotFoundError, OSError, KeyError):  # a wheel built without package data
-    _cite = []
+citations = Citations.load("citations.bib", package="q2_genomeface")
+#: what runs in a binning action: the method, gene calling, marker HMM search, the marker set,
+#: BAM reading/sorting (samtools via pysam) and MetaBAT's depth rules
+_BIN_CITES = [citations[k] for k in (
+    "lettich2024genomeface", "hyatt2010prodigal", "larralde2022pyrodigal", "eddy2011hmmer",
+    "larralde2023pyhmmer", "ciccarelli2006tree", "sunagawa2013fetchmgs", "li2009samtools",
+    "danecek2021samtools", "pysam", "kang2019metabat2")]
 
 plugin = Plugin(
     name="genomeface",
@@ -21,68 +30,87 @@ plugin = Plugin(
     package="q2_genomeface",
     description="Metagenome binning by the GenomeFace method: k-mer composition and co-abundance "
                 "embeddings, kNN graph, minimum spanning tree, single-linkage dendrogram and the "
-                "cut that maximises a 40-marker-gene reward.",
+                "cut that maximises a 40-marker-gene reward. 'bin' takes and returns what q2-mag's "
+                "binners do (bin-contigs-metabat, -semibin2, -vamb).",
     short_description="Metagenome binning (GenomeFace method).",
-    citations=_cite,
+    citations=[citations["lettich2024genomeface"]],
 )
 
 register(plugin)
 
+# outputs in q2-mag's order (bin_contigs_metabat), then the quality table
+_OUTPUTS = [("mags", SampleData[MAGs]), ("contig_map", FeatureMap[MAGtoContigs]),
+            ("unbinned_contigs", SampleData[Contigs % Properties("unbinned")]),
+            ("quality", ImmutableMetadata)]
+_OUTPUT_DESCRIPTIONS = {
+    "mags": "The resulting MAGs: <sample>/<MAG id>.fasta and a MANIFEST; the MAG id is a UUID derived "
+            "from the sample and the MAG's contigs, so it is unique across samples.",
+    "contig_map": "Mapping of MAG identifiers to the contig identifiers contained in each MAG (all samples).",
+    "unbinned_contigs": "Contigs that were not binned into any MAG (<sample>_contigs.fa), including those "
+                        "shorter than min_contig_length.",
+    "quality": "Per MAG (id = MAG id): sample_id, bin, contigs, size_bp, n50_bp, gc, mean_depth, and "
+               "marker-gene completeness and contamination (%). Usable as metadata of filter-mags and "
+               "dereplicate-mags.",
+}
+_ALIGNMENT_MAPS = ("Reads-to-contig alignment maps (BAM), one per sample, e.g. from q2-assembly map-reads; "
+                   "sorted or not (unsorted ones are sorted and indexed in a temporary folder).")
+
 plugin.methods.register_function(
-    function=_actions.bin,
-    inputs={"contigs": FeatureData[Contig], "depth": FeatureTable[Frequency]},
-    parameters={
-        "min_contig_length": Int % Range(1, None),
-        "min_bin_size": Int % Range(0, None),
-        "threads": Int % Range(1, None),
-        "seed": Int % Range(0, None),
-        "composition": Str % Choices(["linear", "tnf", "kmer1712", "network"]),
-        "abundance": Str % Choices(["raw", "network"]),
-        "abundance_weight": Float % Range(0, None),
-        "neighbours": Int % Range(1, None),
-        "knn": Str % Choices(["auto", "exact", "approx"]),
-        "device": Str % Choices(["cpu", "gpu", "auto"]),
-        "min_purity": Float % Range(0, 1, inclusive_start=False, inclusive_end=True),
-        "prefix": Str,
-    },
-    outputs=[("mags", FeatureData[MAG]), ("contig_map", FeatureMap[MAGtoContigs]),
-             ("quality", ImmutableMetadata)],
+    function=_params.with_parameters(_actions.bin),
+    inputs={"contigs": SampleData[Contigs], "alignment_maps": SampleData[AlignmentMap]},
+    parameters=_params.parameters(),
+    outputs=_OUTPUTS,
     input_descriptions={
-        "contigs": "Contigs of one assembly (all files of the artifact are binned together; "
-                   "contig names must be unique).",
-        "depth": "Mean depth (reads per base) of every contig in each sample: samples x contigs, "
-                 "matched to the contigs by name (a missing or extra contig is an error). Import a "
-                 "MetaBAT jgi_summarize_bam_contig_depths file or a 'contigname' TSV (VAMB, "
-                 "strobealign --aemb) with --input-format ContigDepthTableFormat. Omit to bin "
-                 "by composition alone.",
+        "contigs": "Contigs to be binned, one assembly per sample.",
+        "alignment_maps": _ALIGNMENT_MAPS + " Paired with the contigs by sample id "
+                          "(<sample>_alignment.bam with <sample>_contigs.fa); the sample sets must be equal.",
     },
-    parameter_descriptions={
-        "min_contig_length": "Contigs shorter than this (bp) are ignored.",
-        "min_bin_size": "Clusters smaller than this (bp) are reported as unbinned.",
-        "threads": "Worker threads.",
-        "seed": "Recorded; every stage is deterministic for a given input.",
-        "composition": "Composition embedding: linear (the shipped learned metric, default), raw "
-                       "tetranucleotide (tnf) or 1712 k-mer frequencies, or the shipped composition "
-                       "network (network; needs genomeface's nn extra, TensorFlow).",
-        "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate, default) or the "
-                     "shipped co-abundance network (network; needs the nn extra).",
-        "abundance_weight": "Override the fitted weight c2(n) of the abundance angle.",
-        "neighbours": "Neighbours per contig in the kNN graph.",
-        "knn": "kNN search: exact, approximate (faiss HNSW + exact re-rank) or auto by size.",
-        "device": "Array device for distances and kNN.",
-        "min_purity": "Purity threshold of the marker-gene reward.",
-        "prefix": "Bin name prefix (recorded in the 'bin' column of the quality table).",
+    parameter_descriptions=_params.parameter_descriptions(),
+    output_descriptions=_OUTPUT_DESCRIPTIONS,
+    name="Bin contigs into MAGs using GenomeFace.",
+    description="Bins each sample's contigs into MAGs with genomeface_core.bin(), using that sample's "
+                "reads-to-contigs alignment map for depths (MetaBAT's depth rules). Takes and returns "
+                "what q2-mag's bin-contigs-metabat does. A sample without a MAG is not an error; a run "
+                "in which no sample yields one is. Bad input stops with one line naming the input.",
+    citations=_BIN_CITES,
+    examples={"bin_and_summarize": _examples.bin_and_summarize},
+)
+
+plugin.methods.register_function(
+    function=_params.with_parameters(_actions.bin_coassembly),
+    inputs={"contigs": FeatureData[Contig] | SampleData[Contigs],
+            "alignment_maps": SampleData[AlignmentMap], "depth": FeatureTable[Frequency]},
+    parameters=_params.parameters(),
+    outputs=_OUTPUTS,
+    input_descriptions={
+        "contigs": "One assembly (e.g. q2-assembly's assemble-megahit --p-coassemble output, "
+                   "all_contigs.fa); a SampleData[Contigs] must hold exactly one sample.",
+        "alignment_maps": _ALIGNMENT_MAPS + " Every sample's reads mapped to this one assembly; each "
+                          "BAM is one coverage column.",
+        "depth": "Instead of alignment_maps: mean depth (reads per base) of every contig in each sample, "
+                 "samples x contigs, matched to the contigs by name. Import a MetaBAT "
+                 "jgi_summarize_bam_contig_depths file or a 'contigname' TSV (VAMB, strobealign --aemb) "
+                 "with --input-format ContigDepthTableFormat. Give neither to bin by composition alone.",
     },
-    output_descriptions={
-        "mags": "One FASTA per bin; the file name (MAG id) is a UUID derived from the bin's contigs.",
-        "contig_map": "MAG id -> the contigs it contains.",
-        "quality": "Per MAG: bin name, contigs, size, N50, GC, mean depth, and marker-gene "
-                   "completeness and contamination (%).",
-    },
-    name="Bin contigs into MAGs (GenomeFace).",
-    description="Bins the contigs of an assembly into metagenome-assembled genomes with "
-                "genomeface_core.bin(). Bad input stops with one line naming the input and the "
-                "problem.",
-    citations=_cite,
-    examples={"bin_demo": _examples.bin_demo},
+    parameter_descriptions=_params.parameter_descriptions(),
+    output_descriptions=_OUTPUT_DESCRIPTIONS,
+    name="Bin one co-assembly into MAGs using GenomeFace, with every sample's coverage.",
+    description="Bins the contigs of one assembly with the depths of many samples (the case GenomeFace "
+                "was built for): from each sample's alignment map, or from a depth table. The outputs "
+                "are those of 'bin', with the assembly's id as the one sample.",
+    citations=_BIN_CITES,
+    examples={"bin_coassembly": _examples.bin_coassembly},
+)
+
+plugin.visualizers.register_function(
+    function=_summarize.summarize,
+    inputs={"mags": SampleData[MAGs], "quality": ImmutableMetadata},
+    parameters={},
+    input_descriptions={"mags": "MAGs from 'bin' or 'bin-coassembly'.",
+                        "quality": "Their quality table (the 'quality' output of the same run)."},
+    parameter_descriptions={},
+    name="Visualize MAG quality.",
+    description="Per sample: marker-gene completeness vs contamination (point area ~ MAG size, colour ~ "
+                "GC) and GC vs depth; then the table of every MAG.",
+    citations=[citations["lettich2024genomeface"]],
 )

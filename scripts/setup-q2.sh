@@ -7,7 +7,10 @@
 # numpy pinned to what Debian's pandas/h5py/biom were built for, registers the
 # plugin entry point and refreshes q2cli's cache.
 #
+# As root it also installs chromium-headless-shell (best effort): tests/test_q2.py renders
+# `qiime genomeface summarize`'s index.html with it and checks the screenshot.
 # GENOMEFACE_SYSTEM_TOOLS=0 skips apt-get (as in scripts/setup.sh).
+# Details, commands and what works where (archive versions): docs/qiime2.md.
 # Exit 0: ready.  Exit 3: QIIME 2 unavailable (not root / no apt / not installable);
 # then tests/test_q2.py skips.  Use the CLI as: .venv-q2/bin/python -m q2cli genomeface bin ...
 # (/usr/bin/qiime runs the system python and never sees this venv's plugin).
@@ -26,6 +29,14 @@ if ! have_qiime; then
       || { echo "setup-q2: apt-get install qiime q2cli q2-types failed" >&2; exit 3; }
   fi
   have_qiime || { echo "setup-q2: QIIME 2 (Debian qiime q2cli q2-types) not available" >&2; exit 3; }
+fi
+
+if [ "${GENOMEFACE_SYSTEM_TOOLS:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+   && ! command -v chromium-headless-shell >/dev/null && ! command -v chromium >/dev/null; then
+  # optional: without it the screenshot half of the summarize test skips
+  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends \
+    chromium-headless-shell fonts-dejavu-core >/dev/null 2>&1 \
+    || echo "setup-q2: chromium-headless-shell not installed (summarize screenshot test will skip)" >&2
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then

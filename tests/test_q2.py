@@ -1,18 +1,25 @@
-"""QIIME 2 plugin q2_genomeface (`qiime genomeface bin`) on the bundled demo community.
+"""QIIME 2 plugin q2_genomeface: `qiime genomeface bin` as a drop-in for q2-mag's binners,
+`bin-coassembly` and `summarize`.
 
-Needs QIIME 2 (Debian's qiime/q2cli/q2-types in .venv-q2, see scripts/setup-q2.sh);
-skipped where qiime2 is not importable, e.g. in the main .venv:
+Data: two samples in q2-mag's test-data layout (contigs/samp1_contigs.fa,
+maps/samp1_alignment.bam, ...; contig names k141_N reused across samples) and a
+co-assembly, built from the real genomes pyrodigal/pyhmmer ship with real BAM files
+(q2_genomeface._example_data).  Needs QIIME 2 (Debian's qiime/q2cli/q2-types in
+.venv-q2, see scripts/setup-q2.sh); skipped where qiime2 is not importable:
 
     bash scripts/setup-q2.sh && .venv-q2/bin/python -m pytest -q tests/test_q2.py
 """
 import gzip
+import inspect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import uuid
 import warnings
+import zipfile
 from collections import Counter
 
 import pytest
@@ -33,126 +40,460 @@ def _plugin_registered():
 pytestmark = [
     pytest.mark.skipif(not _plugin_registered(),
                        reason="q2_genomeface entry point not installed (run scripts/setup-q2.sh)"),
-    # Debian's h5py/biom/ipywidgets on numpy 1.26: third-party deprecation noise
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from genomeface_core.demo import write_demo
-    d = tmp_path_factory.mktemp("q2demo")
-    paths = write_demo(d)
-    folder = d / "contigs"
-    folder.mkdir()
-    with gzip.open(paths["contigs"], "rb") as src, open(folder / "demo_contigs.fasta", "wb") as dst:
-        shutil.copyfileobj(src, dst)
-    contigs = qiime2.Artifact.import_data("FeatureData[Contig]", str(folder))
-    depth = qiime2.Artifact.import_data("FeatureTable[Frequency]", paths["depth"],
-                                        view_type="ContigDepthTableFormat")
-    truth = {}
-    with open(paths["truth"]) as fh:
-        next(fh)
-        for line in fh:
-            contig, genome, length = line.rstrip("\n").split("\t")
-            truth[contig] = (genome, int(length))
-    return dict(dir=d, paths=paths, contigs=contigs, depth=depth, truth=truth)
+SORTED_MAPS = 'SampleData[AlignmentMap % Properties("sorted")]'
+OUTPUTS = ("mags", "contig_map", "unbinned_contigs", "quality")
+CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="module")
-def binned(demo):
+_CACHE_FRESH = []
+
+
+def q2cli(*args, timeout=900):
+    """``python -m q2cli ARGS`` (the venv's q2cli sees the editable plugin; /usr/bin/qiime does not).
+
+    The first call refreshes q2cli's cache (6 s): an editable install keeps its version, so q2cli
+    would otherwise show the action signatures it cached before the last edit."""
+    if not _CACHE_FRESH:
+        subprocess.run([sys.executable, "-m", "q2cli", "dev", "refresh-cache"], capture_output=True, timeout=600)
+        _CACHE_FRESH.append(True)
+    return subprocess.run([sys.executable, "-m", "q2cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _actions():
     from qiime2.plugins.genomeface import actions
-    return actions.bin(contigs=demo["contigs"], depth=demo["depth"], threads=2, seed=0)
+    return actions
 
 
-def test_depth_import_is_a_feature_table(demo):
-    import pandas as pd
-    df = demo["depth"].view(pd.DataFrame)  # samples x contigs
-    assert list(df.index) == ["S1", "S2", "S3"]
-    assert set(df.columns) == set(demo["truth"])
-    first = open(demo["paths"]["depth"]).read().splitlines()[1].split("\t")
-    assert df.loc["S2", first[0]] == pytest.approx(float(first[2]), rel=1e-6)
+def _fasta(path):
+    """name -> sequence of a FASTA file."""
+    out, name = {}, None
+    for line in open(path):
+        if line.startswith(">"):
+            name = line[1:].split()[0]
+            out[name] = []
+        else:
+            out[name].append(line.strip())
+    return {k: "".join(v) for k, v in out.items()}
 
 
-def test_bin_recovers_pure_mags(demo, binned):
-    mags, contig_map, quality = binned
-    assert str(mags.type) == "FeatureData[MAG]"
-    assert str(contig_map.type) == "FeatureMap[MAGtoContigs]"
-    assert str(quality.type) == "ImmutableMetadata"
+def _data_dir(artifact):
+    return artifact.view(artifact.format).path
 
-    mag_dir = mags.view(mags.format)
-    files = sorted(p for p in mag_dir.path.iterdir())
-    assert files, "no MAG written"
-    mapping = json.loads((contig_map.view(contig_map.format).path / "mag-to-contigs.json").read_text())
-    assert sorted(p.name for p in files) == sorted(f"{m}.fasta" for m in mapping)
-    for p in files:
-        uuid.UUID(p.stem, version=4)
-        headers = [ln[1:].split()[0] for ln in p.read_text().splitlines() if ln.startswith(">")]
-        assert headers == mapping[p.stem]
 
-    truth = demo["truth"]
-    binned_contigs = [c for members in mapping.values() for c in members]
-    assert len(binned_contigs) == len(set(binned_contigs)), "a contig is in two MAGs"
-    pure = []
-    for mid, members in mapping.items():
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    from q2_genomeface._example_data import write_samples
+    d = tmp_path_factory.mktemp("q2data")
+    dirs = write_samples(d)
+    truth = {}
+    for line in open(dirs["truth"]).read().splitlines()[1:]:
+        sample, contig, genome, length = line.split("\t")
+        truth[sample, contig] = (genome, int(length))
+    arts = dict(contigs=qiime2.Artifact.import_data("SampleData[Contigs]", dirs["contigs"]),
+                maps=qiime2.Artifact.import_data(SORTED_MAPS, dirs["maps"]),
+                coassembly=qiime2.Artifact.import_data("FeatureData[Contig]", dirs["coassembly"]),
+                coassembly_maps=qiime2.Artifact.import_data(SORTED_MAPS, dirs["coassembly_maps"]))
+    for k, a in arts.items():
+        a.save(str(d / f"{k}.qza"))
+    return dict(dir=d, dirs=dirs, truth=truth, **arts)
+
+
+@pytest.fixture(scope="module")
+def binned(data):
+    """The drop-in run, through the command line as a q2-mag user runs it."""
+    d = data["dir"]
+    r = q2cli("genomeface", "bin", "--i-contigs", d / "contigs.qza", "--i-alignment-maps", d / "maps.qza",
+              "--p-threads", 2, *[x for o in OUTPUTS for x in (f"--o-{o.replace('_', '-')}", d / f"{o}.qza")])
+    assert r.returncode == 0, r.stderr + r.stdout
+    out = {o: qiime2.Artifact.load(str(d / f"{o}.qza")) for o in OUTPUTS}
+    out["manifest"] = [ln.split(",") for ln in (_data_dir(out["mags"]) / "MANIFEST").read_text().splitlines()]
+    out["map"] = json.loads((_data_dir(out["contig_map"]) / "mag-to-contigs.json").read_text())
+    out["md"] = out["quality"].view(qiime2.Metadata).to_dataframe()
+    return out
+
+
+def _maps_with(data, tmp_path, replace: dict, name="maps"):
+    """The samples' alignment maps with some files replaced (sample -> path or None to drop)."""
+    folder = tmp_path / name
+    shutil.copytree(data["dirs"]["maps"], folder)
+    for sample, src in replace.items():
+        dst = folder / f"{sample}_alignment.bam"
+        dst.unlink()
+        if src is not None:
+            shutil.copyfile(src, dst)
+    return folder
+
+
+def _shuffled_bam(src, dst, so: str):
+    """``src``'s records in random order, with header SO ``so``."""
+    import random
+
+    import pysam
+    with pysam.AlignmentFile(str(src), "rb") as af:
+        header = af.header.to_dict()
+        reads = list(af)
+    header["HD"]["SO"] = so
+    random.Random(0).shuffle(reads)
+    with pysam.AlignmentFile(str(dst), "wb", header=header) as out:
+        for a in reads:
+            out.write(a)
+    return dst
+
+
+def _one_sample(data, tmp_path, sample, bam=None):
+    """(contigs, maps) artifacts holding only ``sample`` (optionally with another BAM file)."""
+    c, m = tmp_path / f"contigs-{sample}", tmp_path / f"maps-{sample}"
+    c.mkdir()
+    m.mkdir()
+    shutil.copyfile(os.path.join(data["dirs"]["contigs"], f"{sample}_contigs.fa"), c / f"{sample}_contigs.fa")
+    shutil.copyfile(bam or os.path.join(data["dirs"]["maps"], f"{sample}_alignment.bam"),
+                    m / f"{sample}_alignment.bam")
+    return (qiime2.Artifact.import_data("SampleData[Contigs]", str(c)),
+            qiime2.Artifact.import_data("SampleData[AlignmentMap]", str(m)))
+
+
+def _sample_part(binned, sample):
+    """MAG id -> contigs of the MAGs of one sample in the drop-in run."""
+    ids = {row[1] for row in binned["manifest"][1:] if row[0] == sample}
+    return {k: v for k, v in binned["map"].items() if k in ids}
+
+
+# --- the drop-in: types, layout, ids ----------------------------------------
+
+def test_outputs_have_q2_mag_types_and_validate(binned):
+    assert str(binned["mags"].type) == "SampleData[MAGs]"
+    assert str(binned["contig_map"].type) == "FeatureMap[MAGtoContigs]"
+    assert str(binned["unbinned_contigs"].type) == "SampleData[Contigs % Properties('unbinned')]"
+    assert str(binned["quality"].type) == "ImmutableMetadata"
+    for o in OUTPUTS:
+        binned[o].validate(level="max")
+
+
+def test_mag_layout_and_manifest(data, binned):
+    root = _data_dir(binned["mags"])
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert binned["manifest"][0] == ["sample-id", "mag-id", "filename"]
+    rows = binned["manifest"][1:]
+    assert sorted(files) == sorted(["MANIFEST"] + [r[2] for r in rows])
+    for sample, mid, filename in rows:
+        assert filename == f"{sample}/{mid}.fasta"
+        uuid.UUID(mid, version=4)
+    assert {r[0] for r in rows} == {"samp1", "samp2"}, "every sample of this data yields a MAG"
+
+
+def test_contig_map_ids_unique_across_samples_with_reused_names(data, binned):
+    from q2_genomeface._actions import mag_id
+    names = {s: set(_fasta(os.path.join(data["dirs"]["contigs"], f"{s}_contigs.fa"))) for s in ("samp1", "samp2")}
+    assert "k141_0" in names["samp1"] & names["samp2"]
+    rows = binned["manifest"][1:]
+    assert sorted(binned["map"]) == sorted(r[1] for r in rows)
+    assert len({r[1] for r in rows}) == len(rows)
+    root = _data_dir(binned["mags"])
+    for sample, mid, filename in rows:
+        members = binned["map"][mid]
+        assert list(_fasta(root / filename)) == members
+        assert set(members) <= names[sample]
+        assert mag_id(sample, members) == mid  # deterministic
+    per_sample = [{c for m in _sample_part(binned, s).values() for c in m} for s in ("samp1", "samp2")]
+    assert per_sample[0] & per_sample[1], "the same contig names are binned in both samples"
+
+
+def test_unbinned_contigs_per_sample(data, binned):
+    """<sample>_contigs.fa holds every contig of that sample outside its MAGs (empty when there is
+    none: here samp2 has no contig shorter than min_contig_length and all its contigs are binned)."""
+    root = _data_dir(binned["unbinned_contigs"])
+    assert sorted(p.name for p in root.iterdir()) == ["samp1_contigs.fa", "samp2_contigs.fa"]
+    short = 0
+    for s in ("samp1", "samp2"):
+        given = _fasta(os.path.join(data["dirs"]["contigs"], f"{s}_contigs.fa"))
+        unbinned = _fasta(root / f"{s}_contigs.fa")
+        in_mags = [c for m in _sample_part(binned, s).values() for c in m]
+        assert not set(unbinned) & set(in_mags)
+        assert sorted(set(unbinned) | set(in_mags)) == sorted(given)
+        assert all(unbinned[c] == given[c] for c in unbinned)
+        short += sum(len(seq) < 1500 for seq in unbinned.values())
+    assert short, "contigs shorter than min_contig_length are unbinned, not lost"
+
+
+def test_quality_is_mag_metadata(data, binned):
+    md = binned["md"]
+    assert sorted(md.index) == sorted(binned["map"])
+    for col in ("sample_id", "bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness",
+                "contamination"):
+        assert col in md.columns, col
+    for sample, mid, _ in binned["manifest"][1:]:
+        assert md.loc[mid, "sample_id"] == sample
+        assert int(md.loc[mid, "contigs"]) == len(binned["map"][mid])
+        length = sum(data["truth"][sample, c][1] for c in binned["map"][mid])
+        assert int(md.loc[mid, "size_bp"]) == length
+    # as filter-mags / dereplicate-mags use it: ids selected by a WHERE clause on MAG ids
+    good = binned["quality"].view(qiime2.Metadata).get_ids("completeness >= 90 AND contamination <= 5")
+    assert good and good <= set(binned["map"])
+    # and the near-complete MAG is the C. diphtheriae genome of samp1
+    for mid in good:
         bp = Counter()
-        for c in members:
-            genome, length = truth[c]
+        for c in binned["map"][mid]:
+            genome, length = data["truth"][md.loc[mid, "sample_id"], c]
             bp[genome] += length
         genome, top = bp.most_common(1)[0]
-        precision = top / sum(bp.values())
-        if precision >= 0.95:
-            pure.append((genome, precision, sum(bp.values())))
-    assert pure, f"no MAG is >= 95% one genome: {mapping.keys()}"
-
-    md = quality.view(qiime2.Metadata).to_dataframe()
-    assert sorted(md.index) == sorted(mapping)
-    for col in ("bin", "contigs", "size_bp", "completeness", "contamination"):
-        assert col in md.columns
-    for mid, members in mapping.items():
-        assert int(md.loc[mid, "contigs"]) == len(members)
+        assert genome == "Corynebacterium_diphtheriae" and top / sum(bp.values()) >= 0.95, bp
 
 
-def test_bin_is_deterministic_ids(binned):
-    from q2_genomeface._actions import mag_id
-    mapping = json.loads((binned[1].view(binned[1].format).path / "mag-to-contigs.json").read_text())
-    for mid, members in mapping.items():
-        assert mag_id(members) == mid
+def test_unsorted_bam_is_sorted_and_parameters_reach_the_engine(data, binned, tmp_path):
+    """SO:unsorted is sorted+indexed in a temporary folder: the same MAGs as from the sorted BAM;
+    ``prefix`` reaches genomeface_core.bin (the 'bin' column)."""
+    bam = _shuffled_bam(os.path.join(data["dirs"]["maps"], "samp2_alignment.bam"), tmp_path / "u.bam", "unsorted")
+    contigs, maps = _one_sample(data, tmp_path, "samp2", bam)
+    res = _actions().bin(contigs=contigs, alignment_maps=maps, threads=2, prefix="gf")
+    got = json.loads((_data_dir(res.contig_map) / "mag-to-contigs.json").read_text())
+    assert got == _sample_part(binned, "samp2")
+    assert all(b.startswith("gf") for b in res.quality.view(qiime2.Metadata).to_dataframe()["bin"])
 
 
-def test_bad_input_is_one_line(demo, tmp_path):
-    from genomeface_core.errors import InputError
-    from qiime2.plugins.genomeface import actions
-    # a depth table that lacks a contig of the assembly: refused before any binning work
-    lines = open(demo["paths"]["depth"]).read().splitlines()
-    bad = tmp_path / "depth-missing.tsv"
-    bad.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
-    depth = qiime2.Artifact.import_data("FeatureTable[Frequency]", str(bad), view_type="ContigDepthTableFormat")
-    with pytest.raises(InputError) as exc:
-        actions.bin(contigs=demo["contigs"], depth=depth)
+# --- bad input: one line, no artifact ----------------------------------------
+
+def _one_line(exc, *parts):
     msg = str(exc.value)
-    assert "\n" not in msg and msg.startswith("depth (FeatureTable[Frequency]): "), msg
-    assert lines[1].split("\t")[0] in msg
+    assert "\n" not in msg, msg
+    for p in parts:
+        assert p in msg, msg
+    return msg
 
 
-def test_embedding_choices_reach_the_engine(demo):
-    """composition/abundance reach genomeface_core.bin: tnf runs; the abundance network runs with
-    the nn extra installed and otherwise stops with one line saying so."""
+def test_sample_mismatch_is_one_line(data, tmp_path):
     from genomeface_core.errors import InputError
-    from qiime2.plugins.genomeface import actions
+    maps = qiime2.Artifact.import_data(SORTED_MAPS, str(_maps_with(data, tmp_path, {"samp2": None})))
+    with pytest.raises(InputError) as exc:
+        _actions().bin(contigs=data["contigs"], alignment_maps=maps)
+    _one_line(exc, "same sample set", "samp1,samp2", "maps for samples: samp1.")
+
+
+def test_bam_of_another_assembly_is_one_line(data, tmp_path):
+    from genomeface_core.errors import InputError
+    other = os.path.join(data["dirs"]["coassembly_maps"], "samp1_alignment.bam")  # same k141_N names
+    maps = qiime2.Artifact.import_data(SORTED_MAPS, str(_maps_with(data, tmp_path, {"samp1": other})))
+    with pytest.raises(InputError) as exc:
+        _actions().bin(contigs=data["contigs"], alignment_maps=maps)
+    _one_line(exc, "samp1_alignment.bam (alignment_maps): ", "BAM header", "another assembly")
+
+
+def test_bam_claiming_sorted_but_unsorted_is_one_line(data, tmp_path):
+    from genomeface_core.errors import InputError
+    bam = _shuffled_bam(os.path.join(data["dirs"]["maps"], "samp2_alignment.bam"), tmp_path / "x.bam", "coordinate")
+    maps = qiime2.Artifact.import_data(SORTED_MAPS, str(_maps_with(data, tmp_path, {"samp2": bam})))
+    with pytest.raises(InputError) as exc:
+        _actions().bin(contigs=data["contigs"], alignment_maps=maps)
+    _one_line(exc, "samp2_alignment.bam (alignment_maps): ", "not in coordinate order")
+
+
+def test_truncated_bam_is_refused_on_import(data, tmp_path):
+    from qiime2.core.exceptions import ValidationError
+    src = os.path.join(data["dirs"]["maps"], "samp1_alignment.bam")
+    cut = tmp_path / "cut.bam"
+    cut.write_bytes(open(src, "rb").read()[:50_000])
+    with pytest.raises(ValidationError, match="truncated"):
+        qiime2.Artifact.import_data(SORTED_MAPS, str(_maps_with(data, tmp_path, {"samp1": cut})))
+
+
+def test_empty_contigs_is_one_line_and_no_artifact_via_cli(data, tmp_path):
+    folder = tmp_path / "contigs"
+    shutil.copytree(data["dirs"]["contigs"], folder)
+    (folder / "samp1_contigs.fa").write_text("")
+    contigs = qiime2.Artifact.import_data("SampleData[Contigs]", str(folder))
+    contigs.save(str(tmp_path / "empty.qza"))
+    outs = [tmp_path / f"{o}.qza" for o in OUTPUTS]
+    r = q2cli("genomeface", "bin", "--i-contigs", tmp_path / "empty.qza", "--i-alignment-maps",
+              data["dir"] / "maps.qza", *[x for o, p in zip(OUTPUTS, outs) for x in (f"--o-{o.replace('_', '-')}", p)])
+    assert r.returncode != 0
+    assert not any(p.exists() for p in outs)
+    lines = [ln.strip() for ln in r.stderr.splitlines() if "samp1_contigs.fa (contigs): " in ln]
+    assert lines and "empty file" in lines[0], r.stderr
+
+
+def test_no_mag_in_any_sample_is_an_error(data, tmp_path):
+    from genomeface_core.errors import InputError
+    contigs, maps = _one_sample(data, tmp_path, "samp2")
+    with pytest.raises(InputError) as exc:  # min_contig_length above every contig: nothing to bin
+        _actions().bin(contigs=contigs, alignment_maps=maps, min_contig_length=10_000_000)
+    _one_line(exc, "no MAG", "1 sample(s)")
+
+
+def test_qiime_checks_ranges_from_the_table(data):
+    with pytest.raises(TypeError):
+        _actions().bin(contigs=data["contigs"], alignment_maps=data["maps"], min_purity=0.0)
+    with pytest.raises(TypeError):
+        _actions().bin(contigs=data["contigs"], alignment_maps=data["maps"], knn="fast")
+
+
+# --- co-assembly ----------------------------------------------------------------
+
+def test_coassembly_with_every_samples_bams(data):
+    res = _actions().bin_coassembly(contigs=data["coassembly"], alignment_maps=data["coassembly_maps"], threads=2)
+    assert [str(r.type) for r in res] == ["SampleData[MAGs]", "FeatureMap[MAGtoContigs]",
+                                          "SampleData[Contigs % Properties('unbinned')]", "ImmutableMetadata"]
+    root = _data_dir(res.mags)
+    assert sorted(p.name for p in root.iterdir()) == ["MANIFEST", "all"]  # all_contigs.fa -> sample "all"
+    md = res.quality.view(qiime2.Metadata).to_dataframe()
+    mapping = json.loads((_data_dir(res.contig_map) / "mag-to-contigs.json").read_text())
+    best = md.sort_values("completeness").index[-1]
+    bp = Counter()
+    for c in mapping[best]:
+        genome, length = data["truth"]["all", c]
+        bp[genome] += length
+    assert bp.most_common(1)[0][0] == "Corynebacterium_diphtheriae"
+    assert bp.most_common(1)[0][1] / sum(bp.values()) >= 0.95
+
+
+def test_coassembly_with_a_depth_table_equals_bams(data, binned, tmp_path):
+    """One assembly (a one-sample SampleData[Contigs]) with its depths as a FeatureTable: the same
+    MAGs (same ids) as binning it with its BAM."""
+    import pysam
+    from genomeface_core.io.bam import read_bam_depths
+    from genomeface_core.io.fasta import read_fasta
+    contigs, _ = _one_sample(data, tmp_path, "samp2")
+    fasta = os.path.join(data["dirs"]["contigs"], "samp2_contigs.fa")
+    bam = tmp_path / "samp2.bam"
+    shutil.copyfile(os.path.join(data["dirs"]["maps"], "samp2_alignment.bam"), bam)
+    pysam.index(str(bam))
+    c = read_fasta(fasta)
+    depth = read_bam_depths([str(bam)], c.names, c.lengths)
+    tsv = tmp_path / "depth.tsv"
+    tsv.write_text("contigname\tsamp2\n" + "".join(f"{n}\t{d[0]:.9g}\n" for n, d in zip(c.names, depth)))
+    table = qiime2.Artifact.import_data("FeatureTable[Frequency]", str(tsv), view_type="ContigDepthTableFormat")
+    res = _actions().bin_coassembly(contigs=contigs, depth=table, threads=2)
+    got = json.loads((_data_dir(res.contig_map) / "mag-to-contigs.json").read_text())
+    assert got == _sample_part(binned, "samp2")
+
+
+def test_coassembly_refuses_many_assemblies_and_both_coverages(data, tmp_path):
+    from genomeface_core.errors import InputError
+    with pytest.raises(InputError) as exc:
+        _actions().bin_coassembly(contigs=data["contigs"], alignment_maps=data["maps"])
+    _one_line(exc, "a co-assembly is one assembly", "samp1, samp2")
+    depth = qiime2.Artifact.import_data("FeatureTable[Frequency]", _depth_tsv(tmp_path),
+                                        view_type="ContigDepthTableFormat")
+    with pytest.raises(InputError) as exc:
+        _actions().bin_coassembly(contigs=data["coassembly"], alignment_maps=data["coassembly_maps"], depth=depth)
+    _one_line(exc, "not both")
+
+
+def _depth_tsv(tmp_path):
+    p = tmp_path / "d.tsv"
+    p.write_text("contigname\tS1\nk141_0\t1.5\n")
+    return str(p)
+
+
+# --- visualization ----------------------------------------------------------------
+
+def test_summarize_renders(binned, data, tmp_path):
+    d = data["dir"]
+    r = q2cli("genomeface", "summarize", "--i-mags", d / "mags.qza", "--i-quality", d / "quality.qza",
+              "--o-visualization", tmp_path / "mags.qzv")
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(tmp_path / "mags.qzv") as z:
+        name = next(n for n in z.namelist() if n.endswith("/data/index.html"))
+        z.extractall(tmp_path / "viz")
+    index = tmp_path / "viz" / name
+    page = index.read_text()
+    assert "Sample samp1" in page and "Sample samp2" in page
+    assert page.count("<circle") == 2 * len(binned["map"])  # two plots per sample, one point per MAG
+    assert all(mid in page for mid in binned["map"])
+    assert not re.search(r"(src|href)=\"https?:", page), "self-contained"
+    assert (index.parent / "quality.tsv").exists()
+    if CHROMIUM is None:
+        pytest.skip("no headless Chromium (scripts/setup-q2.sh installs chromium-headless-shell as root)")
+    png = tmp_path / "shot.png"
+    r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--window-size=1100,1300", f"--screenshot={png}", index.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    assert png.exists(), r.stderr
+    Image = pytest.importorskip("PIL.Image")
+    img = Image.open(png).convert("RGB")
+    colours = Counter(img.getdata())
+    # rendered, not blank: white background plus the plots' grey frames, orange/blue points, text
+    assert len(colours) > 50 and colours.most_common(1)[0][1] < 0.95 * img.width * img.height
+    shutil.copyfile(png, data["dir"] / "summarize.png")  # for a human to look at (pytest keeps tmp dirs)
+
+
+def test_summarize_refuses_quality_of_other_mags(binned, data):
+    from genomeface_core.errors import InputError
+    other = qiime2.Metadata(binned["md"].iloc[:1])
+    from q2_genomeface._types import MultiMAGSequencesDirFmt
+    with pytest.raises(InputError) as exc:
+        from q2_genomeface._summarize import summarize
+        summarize(str(data["dir"]), binned["mags"].view(MultiMAGSequencesDirFmt), other)
+    _one_line(exc, "quality: ", "without a row")
+
+
+# --- parameters: one table ------------------------------------------------------------
+
+def test_every_bin_keyword_is_exposed_or_excluded_with_a_reason():
+    import genomeface_core
+    from genomeface_core import params as gp
+    from q2_genomeface import _params
+    not_parameters = {"contigs", "coverage", "bams", "outdir", "force", "progress"}  # inputs and outputs
+    keywords = [k for k in inspect.signature(genomeface_core.bin).parameters if k not in not_parameters]
+    assert sorted(keywords) == sorted(p.name for p in gp.BIN_PARAMS)
+    for action in ("bin", "bin_coassembly"):
+        spec = getattr(_actions(), action).signature.parameters
+        for k in keywords:
+            name = _params.Q2_NAME.get(k, k)
+            if k in _params.NOT_EXPOSED:
+                assert len(_params.NOT_EXPOSED[k]) > 20 and name not in spec, k
+                continue
+            assert name in spec, (action, k)
+            p = gp.get(k)
+            assert spec[name].default == p.default and spec[name].description
+            if p.choices:
+                assert all(c in spec[name].qiime_type for c in p.choices)
+        assert set(spec) == {_params.Q2_NAME.get(k, k) for k in keywords if k not in _params.NOT_EXPOSED}
+    q2 = gp.NOT_EXPOSED.get("q2")
+    if q2:  # when the engine's table records the q2 exclusions, they are these
+        assert set(q2) == set(_params.NOT_EXPOSED)
+
+
+def test_types_follow_the_table():
+    from genomeface_core import params as gp
+    from q2_genomeface._params import q2_type
+    t = q2_type(gp.get("min_purity"))
+    assert 1.0 in t and 0.5 in t and 0.0 not in t
+    t = q2_type(gp.get("k"))
+    assert 1 in t and 0 not in t
+    assert "exact" in q2_type(gp.get("knn")) and "fast" not in q2_type(gp.get("knn"))
+    assert "linear" in q2_type(gp.get("composition")) and "my/model.npz" not in q2_type(gp.get("composition"))
+
+
+def test_abundance_network_without_nn_extra_is_one_line(data, tmp_path):
     try:
         import keras  # noqa: F401
-        has_nn = True
+        pytest.skip("the nn extra is installed here: abundance=network would run")
     except ImportError:
-        has_nn = False
-    mags, _, quality = actions.bin(contigs=demo["contigs"], depth=demo["depth"], composition="tnf", threads=2)
-    assert len(quality.view(qiime2.Metadata).to_dataframe()) >= 1
-    if has_nn:
-        actions.bin(contigs=demo["contigs"], depth=demo["depth"], abundance="network", threads=2)
-    else:
-        with pytest.raises(InputError) as exc:
-            actions.bin(contigs=demo["contigs"], depth=demo["depth"], abundance="network", threads=2)
-        assert "\n" not in str(exc.value) and "pip install 'genomeface[nn]'" in str(exc.value)
+        pass
+    from genomeface_core.errors import InputError
+    contigs, maps = _one_sample(data, tmp_path, "samp2")
+    with pytest.raises(InputError) as exc:
+        _actions().bin(contigs=contigs, alignment_maps=maps, abundance="network")
+    _one_line(exc, "pip install 'genomeface[nn]'")
+
+
+# --- depth import, CLI, examples ---------------------------------------------------
+
+def test_depth_import_is_a_feature_table(tmp_path):
+    import pandas as pd
+    from genomeface_core.demo import write_demo
+    paths = write_demo(tmp_path)
+    depth = qiime2.Artifact.import_data("FeatureTable[Frequency]", paths["depth"], view_type="ContigDepthTableFormat")
+    df = depth.view(pd.DataFrame)  # samples x contigs
+    assert list(df.index) == ["S1", "S2", "S3"]
+    with gzip.open(paths["contigs"], "rt") as fh:
+        names = {ln[1:].split()[0] for ln in fh if ln.startswith(">")}
+    assert set(df.columns) == names
+    first = open(paths["depth"]).read().splitlines()[1].split("\t")
+    assert df.loc["S2", first[0]] == pytest.approx(float(first[2]), rel=1e-6)
 
 
 def test_bad_depth_import_is_one_line(tmp_path):
@@ -165,13 +506,13 @@ def test_bad_depth_import_is_one_line(tmp_path):
 
 
 def test_cli_help():
-    env = dict(os.environ)
-    r = subprocess.run([sys.executable, "-m", "q2cli", "genomeface", "bin", "--help"],
-                       capture_output=True, text=True, timeout=300, env=env)
+    r = q2cli("genomeface", "bin", "--help", timeout=300)
     assert r.returncode == 0, r.stderr
-    for opt in ("--i-contigs", "--i-depth", "--p-min-contig-length", "--p-min-bin-size", "--p-threads",
-                "--p-seed", "--p-composition", "--p-abundance", "--o-mags", "--o-contig-map", "--o-quality"):
+    for opt in ("--i-contigs", "--i-alignment-maps", "--p-min-contig-length", "--p-min-bin-size", "--p-threads",
+                "--p-neighbours", "--p-rescue-vote", "--p-composition", "--o-mags", "--o-contig-map",
+                "--o-unbinned-contigs", "--o-quality"):
         assert opt in r.stdout, opt
+    assert "--p-markers" not in r.stdout
 
 
 class TestExamples(TestPluginBase):

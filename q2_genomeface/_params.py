@@ -1,0 +1,132 @@
+"""QIIME 2 parameters of the binning actions, generated from the engine's one table.
+
+Every keyword in :data:`genomeface_core.params.BIN_PARAMS` becomes a QIIME 2
+parameter (same name, except :data:`Q2_NAME`), with its type and range
+(``Int % Range``, ``Float % Range``, ``Str % Choices``, ``Bool``; a nullable
+keyword is optional, default ``None``) and its help as the description, or is
+listed in :data:`NOT_EXPOSED` with the reason.  ``tests/test_q2.py`` fails on a
+``bin()`` keyword that is neither.
+"""
+from __future__ import annotations
+
+import inspect
+
+from qiime2.plugin import Bool, Choices, Float, Int, Range, Str
+
+from genomeface_core import params as gp
+
+#: bin() keyword -> QIIME 2 parameter name, where the keyword is not a word
+Q2_NAME = {"k": "neighbours"}
+
+#: bin() keyword -> why the QIIME 2 actions do not take it
+NOT_EXPOSED = {
+    "markers": "a path to precomputed contig<TAB>marker tables is a cache of the engine's own "
+               "gene calling; a QIIME 2 parameter cannot carry a file (provenance records values, "
+               "not files outside artifacts), so the actions always call genes",
+}
+
+
+
+def _embedding_choices(name: str) -> tuple[str, ...]:
+    """The shipped, named embeddings: paths of trained models are refused for the reason
+    ``markers`` is (a parameter cannot carry a file)."""
+    from genomeface_core import embed
+    return (*embed.COMPOSITIONS, *embed.ENSEMBLES) if name == "composition" else ("raw", "network")
+
+
+_HELP = {  # where the engine's help names what QIIME 2 does not accept (paths) or write (run.json)
+    "composition": "Composition embedding: linear (the shipped learned metric), tnf, kmer1712, network "
+                   "(the shipped composition network; needs genomeface's nn extra, TensorFlow) or "
+                   "linear+network (both, concatenated).",
+    "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate) or network (the "
+                 "shipped co-abundance network; needs the nn extra).",
+    "seed": "Recorded in provenance only: no stage draws random numbers, so the same input gives the "
+            "same bins whatever the seed.",
+}
+
+
+def _range(kind, p: gp.Param):
+    if p.low is None and p.high is None:
+        return kind
+    cast = int if kind is Int else float
+    low = None if p.low is None else cast(p.low)
+    high = None if p.high is None else cast(p.high)
+    kw = {"inclusive_start": not p.low_open}
+    if high is not None:
+        kw["inclusive_end"] = not p.high_open
+    return kind % Range(low, high, **kw)
+
+
+def q2_type(p: gp.Param):
+    """The QIIME 2 type of one table entry."""
+    if p.kind is bool:
+        return Bool
+    if p.kind is int:
+        return _range(Int, p)
+    if p.kind is float:
+        return _range(Float, p)
+    choices = p.choices or (_embedding_choices(p.name) if p.name in ("composition", "abundance") else None)
+    return Str % Choices(list(choices)) if choices else Str
+
+
+def description(p: gp.Param) -> str:
+    """The table's help as a QIIME 2 description (a capitalised sentence).
+
+    >>> description(gp.get("min_contig_length"))
+    'Ignore contigs shorter than this (bp).'
+    >>> description(gp.get("knn"))[:11]
+    'kNN search:'
+    """
+    text = _HELP.get(p.name, p.help)
+    if not text[1:2].isupper():  # "kNN search" stays as written
+        text = text[0].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def exposed() -> list[tuple[str, gp.Param]]:
+    """(QIIME 2 name, table entry) of every exposed keyword, in table order."""
+    return [(Q2_NAME.get(p.name, p.name), p) for p in gp.BIN_PARAMS if p.name not in NOT_EXPOSED]
+
+
+def parameters() -> dict:
+    return {name: q2_type(p) for name, p in exposed()}
+
+
+def parameter_descriptions() -> dict:
+    return {name: description(p) for name, p in exposed()}
+
+
+def signature_parameters() -> list[inspect.Parameter]:
+    """Keyword-only parameters (annotated with the view type, default from the table)."""
+    return [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=p.default, annotation=p.kind)
+            for name, p in exposed()]
+
+
+def engine_kwargs(values: dict) -> dict:
+    """QIIME 2 parameter values -> ``genomeface_core.bin`` keywords (defaults filled in)."""
+    out = {}
+    for name, p in exposed():
+        out[p.name] = values.get(name, p.default)
+    return out
+
+
+def with_parameters(fn):
+    """Give ``fn(*inputs, params: dict)`` the signature QIIME 2 reads: its inputs, then every
+    exposed parameter as a keyword (QIIME 2 rejects ``**kwargs``)."""
+    base = inspect.signature(fn)
+    inputs = [q for q in base.parameters.values() if q.name != "params"]
+
+    def action(*args, **kwargs):
+        bound = inspect.Signature(inputs + signature_parameters()).bind(*args, **kwargs)
+        ins = {q.name: bound.arguments.get(q.name, q.default) for q in inputs}
+        return fn(**ins, params=engine_kwargs({k: v for k, v in bound.arguments.items() if k not in ins}))
+
+    action.__name__ = fn.__name__
+    action.__qualname__ = fn.__qualname__
+    action.__module__ = fn.__module__
+    action.__doc__ = fn.__doc__
+    action.__signature__ = inspect.Signature(inputs + signature_parameters(),
+                                             return_annotation=base.return_annotation)
+    action.__annotations__ = {**{q.name: q.annotation for q in action.__signature__.parameters.values()},
+                              "return": base.return_annotation}
+    return action
