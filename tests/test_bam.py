@@ -331,6 +331,20 @@ def test_bad_files_raise(dataset, tmp_path):
         read_bam_depths([garbage], names, lengths)
     assert err.value.path == str(garbage)
 
+    bgzf_text = tmp_path / "text.bam"           # BGZF, but not BAM inside
+    with pysam.BGZFile(str(bgzf_text), "wb") as fh:
+        fh.write(b">contig1\nACGT\n" * 100)
+    with pytest.raises(InputError, match="not a BAM file"):
+        read_bam_depths([bgzf_text], names, lengths)
+
+    truncated = tmp_path / "truncated.bam"      # cut inside a BGZF block, index kept
+    data = pathlib.Path(dataset["bams"][0]).read_bytes()
+    truncated.write_bytes(data[:len(data) // 2])
+    shutil.copy(str(dataset["bams"][0]) + ".bai", str(truncated) + ".bai")
+    with pytest.raises(InputError, match="truncated") as err:
+        read_bam_depths([truncated], dataset["names"], dataset["lengths"])
+    assert err.value.path == str(truncated)
+
 
 def test_cli_embed_with_bams_uses_metabat_depths(dataset, tmp_path):
     """`genomeface embed -b ...` reads the BAMs by name; depths equal MetaBAT's for kept contigs."""
