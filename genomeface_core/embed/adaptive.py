@@ -1,0 +1,129 @@
+"""Adaptive composition (``--composition adaptive``): a linear metric learned from the run's own contigs.
+
+Every long contig is one genome's DNA, so windows cut from one long contig
+are positives and windows of different contigs mostly negatives (SemiBin's
+must-link idea, label-free).  Inside a run we
+
+1. take the contigs of >= ``min_length`` bp (at most ``max_contigs`` of them,
+   drawn with the run's seed, so memory and time are bounded whatever the
+   assembly's size);
+2. cut ``per_contig`` random windows from each (1.5 kb to ``max_window`` bp,
+   the training length distribution of the shipped metric, capped so that a
+   window is a fraction of its contig) with
+   :func:`genomeface_core.train.sampler.sample_windows`;
+3. fit the shrinkage-LDA metric of :func:`genomeface_core.train.linear.fit_lda`
+   with one class per contig -- the same code that learned the shipped
+   ``linear`` metric from reference genomes;
+4. join it with the shipped metric as :func:`genomeface_core.embed.combine`
+   does: x = [sqrt(share) x_linear, sqrt(1 - share) x_self], whose cosine is
+   ``share`` cos_linear + (1 - share) cos_self.  ``share`` was chosen on
+   leave-genus-out mocks (``benchmarks/adaptive_composition.py``,
+   ``benchmarks/results/adaptive.md``).
+
+No pair of windows is ever formed: the LDA needs class means and the
+within-class scatter only, O(windows x 1712) memory.  The same seed gives the
+same windows and the same metric.  An assembly with fewer than
+``min_contigs`` long contigs has too few classes for a metric; then the
+shipped metric is used alone and a log line says so.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..features import kmer_features
+from ..train.linear import fit_lda
+from ..train.sampler import LengthDistribution, sample_windows
+from . import Composition, combine, get_composition
+from .linear import LinearModel
+
+log = logging.getLogger("genomeface")
+
+MIN_LENGTH = 10_000  # bp: a contig this long is taken as one genome's DNA (a class)
+MAX_CONTIGS = 1500  # classes at most: bounds windows (x per_contig) and the fit's memory
+PER_CONTIG = 8  # windows per class
+MAX_WINDOW = 6000  # bp: longest window (a window stays a fraction of a >= 10 kb contig)
+MIN_CONTIGS = 30  # fewer long contigs than this: too few classes, fall back to the shipped metric
+DIMS = 32  # LDA directions (the shipped metric's)
+SHRINKAGE = 0.5  # toward a scaled identity (the shipped metric's)
+SHARE = 0.5  # shipped metric's share of the squared angle (benchmarks/results/adaptive.md)
+
+
+@dataclass(frozen=True)
+class SelfWindows:
+    """Windows cut from the long contigs: k-mer features and the contig (class) of each."""
+
+    features: np.ndarray  # (windows, 1712) float32
+    contig: np.ndarray  # (windows,) int: index into the run's contigs
+    contigs: int  # long contigs used (classes)
+    long_contigs: int  # long contigs in the assembly (>= min_length)
+
+
+def self_windows(seqs: Sequence[bytes], lengths: np.ndarray, *, min_length: int = MIN_LENGTH,
+                 max_contigs: int = MAX_CONTIGS, per_contig: int = PER_CONTIG, max_window: int = MAX_WINDOW,
+                 seed: int = 0, threads: int | None = 1) -> SelfWindows:
+    """``per_contig`` random windows (1.5 kb .. ``max_window`` bp) of each of at most
+    ``max_contigs`` contigs of >= ``min_length`` bp, drawn with ``seed``.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> seqs = [rng.choice(np.frombuffer(b"ACGT", np.uint8), n).tobytes() for n in (12_000, 2_000, 15_000)]
+    >>> w = self_windows(seqs, np.array([len(s) for s in seqs]), per_contig=3)
+    >>> w.features.shape, w.contig.tolist(), w.long_contigs
+    ((6, 1712), [0, 0, 0, 2, 2, 2], 2)
+    """
+    lengths = np.asarray(lengths)
+    rng = np.random.default_rng(seed)
+    idx = np.flatnonzero(lengths >= min_length)
+    n_long = len(idx)
+    if n_long > max_contigs:  # a seeded subset, kept in input order
+        idx = np.sort(rng.choice(idx, size=max_contigs, replace=False))
+    dist = LengthDistribution(min_len=min(1500, max_window), max_len=max_window,
+                              median=min(3000.0, float(max_window)))
+    wseqs, cls = sample_windows({str(i): [seqs[i]] for i in idx}, per_contig, rng, dist)
+    feats = kmer_features(wseqs, threads=threads) if wseqs else np.zeros((0, 1712), np.float32)
+    return SelfWindows(feats, idx[cls] if len(cls) else np.zeros(0, np.int64), len(idx), n_long)
+
+
+def fit_self_metric(w: SelfWindows, *, dims: int = DIMS, shrinkage: float | str = SHRINKAGE,
+                    v1: float = 1.0, v2: float = 1.0) -> LinearModel:
+    """The shrinkage-LDA metric of the windows ``w`` (one class per contig)."""
+    m = fit_lda(w.features, w.contig, dims=dims, shrinkage=shrinkage)
+    return LinearModel(v1, v2, dict(kind="adaptive", contigs=w.contigs, windows=len(w.contig),
+                                    dims=int(m["dims"]), shrinkage=float(m["shrinkage"])),
+                       None, mean=m["mean"], std=m["std"], W=m["W"])
+
+
+def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, threads: int | None = 1,
+                 base: Composition | None = None, share: float = SHARE, min_contigs: int = MIN_CONTIGS,
+                 **window_kw) -> Composition:
+    """``--composition adaptive``: ``base`` (default: the shipped ``linear``) joined with the
+    metric learned from the long contigs among ``seqs`` (lengths in bp), or ``base`` alone
+    (logged) when fewer than ``min_contigs`` long contigs have windows.
+
+    The result is a :class:`~genomeface_core.embed.Composition` (``.embed(features)``,
+    ``.v1``, ``.v2``, per-contig), carrying ``base``'s mixing constants.
+    ``window_kw``: ``min_length``, ``max_contigs``, ``per_contig``, ``max_window`` of
+    :func:`self_windows`; ``dims`` and ``shrinkage`` go to :func:`fit_self_metric`.
+    """
+    base = base or get_composition("linear")
+    fit_kw = {k: window_kw.pop(k) for k in ("dims", "shrinkage") if k in window_kw}
+    t0 = time.perf_counter()
+    w = self_windows(seqs, lengths, seed=seed, threads=threads, **window_kw)
+    classes = len(np.unique(w.contig))
+    if classes < max(min_contigs, 2):
+        log.info("adaptive composition: %d contig(s) of >= %d bp (need %d); using the shipped %s metric alone",
+                 classes, window_kw.get("min_length", MIN_LENGTH), min_contigs, base.name)
+        return base
+    model = fit_self_metric(w, **fit_kw)
+    log.info("adaptive composition: metric of %d dims learned from %d windows of %d long contigs "
+             "(of %d) in %.1f s; joined with %s at share %g", model.dims, len(w.contig), classes,
+             w.long_contigs, time.perf_counter() - t0, base.name, share)
+    own = Composition("self", model.embed, base.v1, base.v2,
+                      f"linear metric learned from {classes} long contigs of this assembly", per_contig=True)
+    c = combine(base, own, share)
+    return Composition("adaptive", c.embed, c.v1, c.v2, c.description, per_contig=True)

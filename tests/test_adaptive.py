@@ -1,0 +1,72 @@
+"""Adaptive composition: a metric learned from a mock assembly's own long contigs (real genomes)."""
+import logging
+import pathlib
+
+import numpy as np
+import pytest
+
+GENOMES = pathlib.Path(__file__).resolve().parents[2] / "shared" / "genomes"
+# four small genomes of four genera; the first two have nearly the same GC (0.510, 0.527)
+FILES = ("pyrodigal__MIIJ01000039.fna.gz", "charcoal__GCA_001593925.1_ASM159392v1_genomic.fna.gz",
+         "singlem__GCA_002494495.1_genomic.fna.gz", "abacasdeb__SS_SC84.fna.gz")
+
+
+@pytest.fixture(scope="module")
+def mock():
+    if not all((GENOMES / f).exists() for f in FILES):
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    from genomeface_core.mock import make_mock
+    from genomeface_core.train.sampler import fixed_windows, load_genomes
+
+    G = load_genomes([GENOMES / f for f in FILES])
+    m = make_mock(G, n_samples=1, seed=0)
+    keep = [i for i, s in enumerate(m.seqs) if len(s) >= 1500]
+    seqs = [m.seqs[i] for i in keep]
+    X, gi = fixed_windows(G, 30, 3000, seed=5, threads=1)  # test windows: 3 kb, 30 per genome
+    return seqs, np.array([len(s) for s in seqs]), X, gi
+
+
+def test_learns_from_long_contigs_deterministically(mock, caplog):
+    from benchmarks.lab.folds import embedding_auroc
+    from genomeface_core.embed import get_composition
+    from genomeface_core.embed.adaptive import fit_adaptive
+
+    seqs, lengths, X, gi = mock
+    assert np.sum(lengths >= 10_000) >= 30
+    with caplog.at_level(logging.INFO, logger="genomeface"):
+        a = fit_adaptive(seqs, lengths, seed=0, threads=1)
+    assert "learned from" in caplog.text
+    lin = get_composition("linear")
+    assert (a.name, a.v1, a.v2, a.per_contig) == ("adaptive", lin.v1, lin.v2, True)
+    e = a.embed(X)
+    assert e.shape == (len(X), 64)
+    assert np.allclose(np.linalg.norm(e, axis=1), 1, atol=1e-5)
+    # same seed, same metric
+    assert np.array_equal(e, fit_adaptive(seqs, lengths, seed=0, threads=1).embed(X))
+    # the self-learned half alone (no reference genome seen) separates the four genomes
+    own = e[:, 32:] / np.linalg.norm(e[:, 32:], axis=1, keepdims=True)
+    assert embedding_auroc(own, gi, gi) > 0.9
+
+
+def test_windows_are_capped(mock):
+    from genomeface_core.embed.adaptive import self_windows
+
+    seqs, lengths, _, _ = mock
+    w = self_windows(seqs, lengths, max_contigs=20, per_contig=3, seed=0)
+    assert w.long_contigs > 20 and w.contigs == 20
+    assert len(w.contig) == 60 and w.features.shape == (60, 1712)
+    assert np.all(lengths[w.contig] >= 10_000)
+    other = self_windows(seqs, lengths, max_contigs=20, per_contig=3, seed=1)  # another seed, other windows
+    assert not np.array_equal(w.contig, other.contig)
+
+
+def test_tiny_assembly_falls_back_to_shipped(mock, caplog):
+    from genomeface_core.embed import get_composition
+    from genomeface_core.embed.adaptive import fit_adaptive
+
+    seqs, lengths, _, _ = mock
+    few = np.flatnonzero(lengths >= 10_000)[:5].tolist() + np.flatnonzero(lengths < 10_000)[:50].tolist()
+    with caplog.at_level(logging.INFO, logger="genomeface"):
+        c = fit_adaptive([seqs[i] for i in few], lengths[few], seed=0)
+    assert c is get_composition("linear")
+    assert "5 contig(s) of >= 10000 bp (need 30); using the shipped linear metric alone" in caplog.text
