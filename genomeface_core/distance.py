@@ -13,6 +13,9 @@ single linkage.
 """
 from __future__ import annotations
 
+import math
+import os
+
 UPSTREAM_V1 = 4.853660700796253
 UPSTREAM_V2 = 0.3304441433347871
 
@@ -26,6 +29,21 @@ def abundance_weight(n_samples: int, v1: float = UPSTREAM_V1, v2: float = UPSTRE
     if n_samples < 1:
         return 0.0
     return 1.0 / (v2 + v1 / n_samples)
+
+
+def check_mixing(path: str | os.PathLike, v1: float, v2: float, what: str = "mixing constants") -> None:
+    """InputError naming ``path`` unless (v1, v2) can define c2(n): finite, >= 0, not both 0.
+
+    >>> check_mixing("m.npz", 0.17, 1e-6)
+    >>> check_mixing("m.npz", 0.0, 0.0)
+    Traceback (most recent call last):
+    ...
+    genomeface_core.errors.InputError: m.npz: mixing constants must be finite, >= 0, not both 0 (v1=0.0, v2=0.0)
+    """
+    from .errors import InputError
+
+    if not (math.isfinite(v1) and math.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
+        raise InputError(path, f"{what} must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
 
 
 def pair_distance(xp, xs, ys, xt, yt, w: float):

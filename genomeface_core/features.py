@@ -90,38 +90,27 @@ _MAPCAT = np.concatenate(_MAPS).astype(np.int32)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _count_run_nt(codes, start, end, raw5, tails):
-    """Count 5-mers in codes[start:end] (all ACGT) and the tail k-mers (k<5)."""
+def _count_run(codes, start, end, raw_top, tails, bits, k_top, k_min):
+    """Count k_top-mers of codes[start:end] (all ACGT) into ``raw_top`` and the tail k-mers
+    (k_min <= k < k_top, the last one of the run) into ``tails[k - k_min]``.
+
+    ``bits`` per base: 2 (A,C,G,T) or 1 (the RY bit, code & 1).  Both top blocks have
+    1024 raw codes (4^5 = 2^10), hence the one mask.
+    """
     L = end - start
+    base = (1 << bits) - 1
     h = 0
     for i in range(L):
-        h = ((h << 2) | codes[start + i]) & 1023
-        if i >= 4:
-            raw5[h] += 1
+        h = ((h << bits) | (codes[start + i] & base)) & 1023
+        if i >= k_top - 1:
+            raw_top[h] += 1
     # prefixes of all (k+1)-mers give every k-mer except the last one (p = L-k)
-    for k in range(1, 5):
+    for k in range(k_min, k_top):
         if L >= k:
             x = 0
             for j in range(k):
-                x = (x << 2) | codes[start + L - k + j]
-            tails[k - 1, x] += 1
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _count_run_ry(codes, start, end, raw10, tails):
-    """Count RY 10-mers in codes[start:end] and the tail RY k-mers (k=6..9)."""
-    L = end - start
-    h = 0
-    for i in range(L):
-        h = ((h << 1) | (codes[start + i] & 1)) & 1023
-        if i >= 9:
-            raw10[h] += 1
-    for k in range(6, 10):
-        if L >= k:
-            x = 0
-            for j in range(k):
-                x = (x << 1) | (codes[start + L - k + j] & 1)
-            tails[k - 6, x] += 1
+                x = (x << bits) | (codes[start + L - k + j] & base)
+            tails[k - k_min, x] += 1
 
 
 @nb.njit(cache=True, nogil=True)
@@ -168,12 +157,20 @@ def _kernel(codes, offsets, mapcat, moff, boff, out):
             while j < e and codes[j] != 4:
                 j += 1
             if j > i:
-                _count_run_nt(codes, i, j, raw5, tnt)
-                _count_run_ry(codes, i, j, raw10, try_)
+                _count_run(codes, i, j, raw5, tnt, 2, 5, 1)
+                _count_run(codes, i, j, raw10, try_, 1, 10, 6)
             i = j
         row = out[c]
         _emit_blocks(raw5, tnt, 5, 1, 2, row, mapcat, moff, boff)
         _emit_blocks(raw10, try_, 10, 6, 1, row, mapcat, moff, boff)
+
+
+def feature_matrix(features, what: str) -> np.ndarray:
+    """``features`` as a float32 (n, 1712) array; ValueError naming the embedding ``what`` otherwise."""
+    f = np.asarray(features, dtype=np.float32)
+    if f.ndim != 2 or f.shape[1] != N_FEATURES:
+        raise ValueError(f"{what} needs (n, {N_FEATURES}) features, got {f.shape}")
+    return f
 
 
 def encode(seqs: Sequence[bytes | str]) -> tuple[np.ndarray, np.ndarray]:

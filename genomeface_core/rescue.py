@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .selection import tp_fp
+
 
 @nb.njit(cache=True, nogil=True)
 def _rescue(idx, labels, markers, bin_counts, min_votes, rounds, min_purity):
@@ -57,13 +59,7 @@ def _rescue(idx, labels, markers, bin_counts, min_votes, rounds, min_purity):
         for t in range(m):
             i = cand[order[t]]
             b = cbin[order[t]]
-            tp = 0
-            fp = 0
-            for j in range(markers.shape[1]):
-                c = bin_counts[b, j] + markers[i, j]
-                if c > 0:
-                    tp += 1
-                    fp += c - 1
+            tp, fp = tp_fp(bin_counts[b] + markers[i])
             if tp > 0 and tp < min_purity * (tp + fp):
                 continue
             for j in range(markers.shape[1]):

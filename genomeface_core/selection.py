@@ -19,16 +19,27 @@ import numpy as np
 
 
 @nb.njit(cache=True, nogil=True)
-def reward(counts_row, min_purity):
-    """R for one node's marker counts."""
-    m = counts_row.shape[0]
+def tp_fp(counts_row):
+    """(TP, FP) of one cluster's marker counts: markers present, extra copies.
+
+    >>> tp_fp(np.array([0, 1, 3, 1]))
+    (3, 2)
+    """
     tp = 0
     fp = 0
-    for j in range(m):
+    for j in range(counts_row.shape[0]):
         c = counts_row[j]
         if c > 0:
             tp += 1
             fp += c - 1
+    return tp, fp
+
+
+@nb.njit(cache=True, nogil=True)
+def reward(counts_row, min_purity):
+    """R for one node's marker counts."""
+    m = counts_row.shape[0]
+    tp, fp = tp_fp(counts_row)
     if tp == 0:
         return 0.0
     if tp / (tp + fp) < min_purity:
@@ -118,6 +129,5 @@ def node_rewards(children: np.ndarray, marker_counts: np.ndarray, min_purity: fl
 def quality(counts_row: np.ndarray) -> tuple[float, float]:
     """Marker-estimated (completeness %, contamination %) of one bin: TP/|M|, FP/|M|."""
     c = np.asarray(counts_row, dtype=np.int64)
-    tp = int((c > 0).sum())
-    fp = int(np.maximum(c - 1, 0).sum())
+    tp, fp = tp_fp(c)
     return 100.0 * tp / len(c), 100.0 * fp / len(c)

@@ -8,14 +8,15 @@ embedding it was fitted on (see ``benchmarks/fit_mixing.py``).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-import os
-
 from ..errors import InputError
+from .linear import stored_mixing as linear_mixing
+from .network import stored_mixing as network_mixing
 from .raw import abundance_raw, composition_raw
 
 
@@ -58,11 +59,12 @@ COMPOSITIONS: dict[str, Composition] = {
                             0.03523, 0.0004762, "z-scored 1712 k-mer frequencies, L2-normalised"),
     "tnf": Composition("tnf", lambda f: composition_raw(f, "tnf", dims=None),
                        0.02274, 0.0004968, "z-scored tetranucleotide (136) frequencies, L2-normalised"),
-    "linear": Composition("linear", _linear, 0.1740, 1e-6,
+    "linear": Composition("linear", _linear, *linear_mixing(),
                           "learned linear metric (shrinkage LDA on z-scored 1712 k-mer frequencies), L2-normalised",
                           per_contig=True),
-    # v1, v2 as in weights/network.json (tests check they agree); loads TensorFlow on first embed
-    "network": Composition("network", _network, 0.1270, 0.0002908,
+    # linear, network: (v1, v2) as stored in weights/linear.npz and weights/network.json;
+    # the network loads TensorFlow on first embed
+    "network": Composition("network", _network, *network_mixing(),
                            "composition network (CurricularFace-trained, 512/1024 -> 128, weights/network.keras; "
                            "needs the nn extra)", per_contig=True),
 }

@@ -32,6 +32,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..distance import check_mixing
 from ..errors import InputError
 from .keras_io import first_line, load_cached, load_keras_file, save_keras_file
 from .network import custom_layers, resolve
@@ -165,8 +166,7 @@ def load_abundance_model(path: str | os.PathLike) -> AbundanceModel:
         except (OSError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
             raise InputError(mp, f"unreadable abundance network metadata (JSON with mixing): {first_line(e)}") from None
         for k, (v1, v2) in mixing.items():
-            if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
-                raise InputError(mp, f"mixing constants for {k} must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
+            check_mixing(mp, v1, v2, f"mixing constants for {k}")
     return AbundanceModel(model, mixing, meta, p)
 
 

@@ -27,8 +27,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..distance import check_mixing
 from ..errors import InputError
-from ..features import N_FEATURES
+from ..features import N_FEATURES, feature_matrix
 from .raw import l2_normalise
 
 FORMAT = "genomeface-linear"
@@ -39,14 +40,20 @@ DEFAULT_MODEL = os.path.join(WEIGHTS_DIR, "linear.npz")
 
 
 @dataclass(frozen=True)
-class LinearModel:
-    mean: np.ndarray
-    std: np.ndarray
-    W: np.ndarray
-    v1: float
+class StoredModel:
+    """What every trained composition model carries besides its weights (linear or network)."""
+
+    v1: float  # mixing constants of c2(n) = 1 / (v2 + v1 / n)
     v2: float
     meta: dict = field(default_factory=dict)
     path: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinearModel(StoredModel):
+    mean: np.ndarray
+    std: np.ndarray
+    W: np.ndarray
 
     @property
     def dims(self) -> int:
@@ -54,9 +61,7 @@ class LinearModel:
 
     def embed(self, features: np.ndarray, batch: int = 65536) -> np.ndarray:
         """(n, 1712) k-mer features -> (n, d) float32 unit vectors."""
-        f = np.asarray(features, dtype=np.float32)
-        if f.ndim != 2 or f.shape[1] != N_FEATURES:
-            raise ValueError(f"linear embedding needs (n, {N_FEATURES}) features, got {f.shape}")
+        f = feature_matrix(features, "linear embedding")
         mean = self.mean.astype(np.float32)
         inv = (1.0 / self.std).astype(np.float32)
         W = self.W.astype(np.float32)
@@ -72,6 +77,12 @@ def resolve(path: str | os.PathLike) -> str:
     if os.path.isdir(p):
         return os.path.join(p, MODEL_FILE)
     return p
+
+
+def stored_mixing(path: str | os.PathLike = DEFAULT_MODEL) -> tuple[float, float]:
+    """(v1, v2) stored in a linear model file (default: the shipped one), read without the weights."""
+    with np.load(resolve(path), allow_pickle=False) as z:
+        return float(z["v1"]), float(z["v2"])
 
 
 def save_linear(path: str | os.PathLike, mean, std, W, v1: float, v2: float, meta: dict | None = None) -> str:
@@ -121,14 +132,13 @@ def load_linear(path: str | os.PathLike) -> LinearModel:
         v1, v2 = float(data["v1"]), float(data["v2"])
     except (TypeError, ValueError):
         raise InputError(p, "v1/v2 are not numbers") from None
-    if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
-        raise InputError(p, f"mixing constants must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
+    check_mixing(p, v1, v2)
     try:
         meta = json.loads(str(data.get("meta", "{}")))
     except json.JSONDecodeError:
         raise InputError(p, "meta is not valid JSON") from None
-    return LinearModel(mean.astype(np.float64), std.astype(np.float64), W.astype(np.float64), v1, v2,
-                       meta if isinstance(meta, dict) else {}, p)
+    return LinearModel(v1, v2, meta if isinstance(meta, dict) else {}, p,
+                       mean=mean.astype(np.float64), std=std.astype(np.float64), W=W.astype(np.float64))
 
 
 @lru_cache(maxsize=8)

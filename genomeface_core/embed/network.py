@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
+from ..distance import check_mixing
 from ..errors import InputError
-from ..features import N_FEATURES
+from ..features import N_FEATURES, feature_matrix
 from .keras_io import MODEL_FILE, first_line, load_cached, load_keras_file, save_keras_file
+from .linear import StoredModel
+from .linear import stored_mixing as linear_mixing
 from .raw import l2_normalise
 
 META_FILE = "model.json"
-DEFAULT_V1, DEFAULT_V2 = 0.1740, 1e-6  # shipped linear metric's (embed.COMPOSITIONS["linear"])
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "network.keras")  # --composition network
 
 
@@ -84,13 +86,9 @@ def resolve(path: str | os.PathLike) -> tuple[str, str]:
     return p, meta
 
 
-@dataclass
-class NetworkModel:
+@dataclass(frozen=True, kw_only=True)
+class NetworkModel(StoredModel):
     model: object
-    v1: float
-    v2: float
-    meta: dict = field(default_factory=dict)
-    path: str | None = None
 
     @property
     def dims(self) -> int:
@@ -98,9 +96,7 @@ class NetworkModel:
 
     def embed(self, features: np.ndarray, batch: int = 8192) -> np.ndarray:
         """(n, 1712) k-mer features -> (n, d) float32 unit vectors."""
-        f = np.asarray(features, dtype=np.float32)
-        if f.ndim != 2 or f.shape[1] != N_FEATURES:
-            raise ValueError(f"network embedding needs (n, {N_FEATURES}) features, got {f.shape}")
+        f = feature_matrix(features, "network embedding")
         out = np.empty((len(f), self.dims), dtype=np.float32)
         for s in range(0, len(f), batch):
             out[s:s + batch] = np.asarray(self.model(f[s:s + batch], training=False), dtype=np.float32)
@@ -120,7 +116,7 @@ def load_network(path: str | os.PathLike) -> NetworkModel:
         ok = False
     if not ok:
         raise InputError(p, f"incompatible composition network: need one input (n, {N_FEATURES}) and one output (n, d)")
-    v1, v2, meta = DEFAULT_V1, DEFAULT_V2, {}
+    (v1, v2), meta = linear_mixing(), {}  # without metadata: the shipped linear metric's
     if os.path.isfile(mp):
         try:
             with open(mp) as fh:
@@ -129,14 +125,21 @@ def load_network(path: str | os.PathLike) -> NetworkModel:
             meta = j.get("meta", {}) if isinstance(j.get("meta", {}), dict) else {}
         except (OSError, ValueError, TypeError, AttributeError) as e:
             raise InputError(mp, f"unreadable network metadata (JSON with v1, v2): {first_line(e)}") from None
-        if not (np.isfinite(v1) and np.isfinite(v2) and v1 >= 0 and v2 >= 0 and v1 + v2 > 0):
-            raise InputError(mp, f"mixing constants must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
-    return NetworkModel(model, v1, v2, meta, p)
+        check_mixing(mp, v1, v2)
+    return NetworkModel(v1, v2, meta, p, model=model)
 
 
 def get_network(path: str | os.PathLike) -> NetworkModel:
     """Load (cached per path and modification time)."""
     return load_cached(load_network, resolve(path)[0])
+
+
+def stored_mixing(path: str | os.PathLike = SHIPPED) -> tuple[float, float]:
+    """(v1, v2) in the JSON next to a network (default: the shipped one), read without loading Keras."""
+    _, mp = resolve(path)
+    with open(mp) as fh:
+        j = json.load(fh)
+    return float(j["v1"]), float(j["v2"])
 
 
 def save_network(model, path: str | os.PathLike, v1: float, v2: float, meta: dict | None = None) -> str:

@@ -38,18 +38,11 @@ def run(args) -> int:
 
     from ..errors import InputError
     from .abundance import train_abundance
+    from .cli import parse_mixing, parse_numbers
 
-    try:
-        counts = [int(x) for x in args.sample_counts.split(",")]
-    except ValueError:
-        raise InputError(None, f"--sample-counts must be integers N,N,..., got {args.sample_counts!r}") from None
-    mixing = None
-    if args.mixing:
-        try:
-            v1, v2 = (float(x) for x in args.mixing.split(","))
-        except ValueError:
-            raise InputError(None, f"--mixing must be V1,V2, got {args.mixing!r}") from None
-        mixing = {"linear": (v1, v2)}
+    counts = parse_numbers(args.sample_counts, "--sample-counts", int, "integers N,N,...")
+    v = parse_mixing(args.mixing)
+    mixing = None if v is None else {"linear": v}
     if not args.tau > 0:
         raise InputError(None, f"--tau must be > 0, got {args.tau}")
     path = train_abundance(args.genomes, args.output, seed=args.seed, steps=args.steps,

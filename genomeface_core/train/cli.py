@@ -49,6 +49,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def parse_numbers(text: str, flag: str, kind: type = float, form: str = "N,N,...") -> list:
+    """Comma-separated numbers of option ``flag``; one-line InputError otherwise.
+
+    >>> parse_numbers("1,2.5", "--mixing")
+    [1.0, 2.5]
+    """
+    from ..errors import InputError
+
+    try:
+        return [kind(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(None, f"{flag} must be {form}, got {text!r}") from None
+
+
+def parse_mixing(text: str | None) -> tuple[float, float] | None:
+    """``--mixing V1,V2`` of both training commands (None when not given), checked as model files are."""
+    from ..distance import check_mixing
+    from ..errors import InputError
+
+    if not text:
+        return None
+    v = parse_numbers(text, "--mixing", float, "V1,V2")
+    if len(v) != 2:
+        raise InputError(None, f"--mixing must be V1,V2, got {text!r}")
+    check_mixing(None, *v, what="--mixing")
+    return v[0], v[1]
+
+
 def run(args) -> int:
     from ..errors import InputError
     from .sampler import LengthDistribution
@@ -67,12 +95,7 @@ def run(args) -> int:
             raise InputError(None, f"--shrinkage must be in [0, 1], got {shr}")
     else:
         shr = "ledoit-wolf"
-    v1 = v2 = None
-    if args.mixing:
-        try:
-            v1, v2 = (float(x) for x in args.mixing.split(","))
-        except ValueError:
-            raise InputError(None, f"--mixing must be V1,V2, got {args.mixing!r}") from None
+    v1, v2 = parse_mixing(args.mixing) or (None, None)
     if args.windows_per_genome < 2 or args.dims < 1:
         raise InputError(None, "--windows-per-genome must be >= 2 and --dims >= 1")
     try:
@@ -83,10 +106,7 @@ def run(args) -> int:
     if network:
         from .network import train_network
 
-        try:
-            widths = tuple(int(w) for w in args.widths.split(","))
-        except ValueError:
-            raise InputError(None, f"--widths must be W1,W2, got {args.widths!r}") from None
+        widths = tuple(parse_numbers(args.widths, "--widths", int, "W1,W2"))
         if len(widths) != 2 or min(widths) < 1:
             raise InputError(None, f"--widths must be two positive integers W1,W2, got {args.widths!r}")
         if args.steps < 1 or args.batch_size < 2 or args.checkpoint_every < 0:

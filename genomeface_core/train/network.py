@@ -266,7 +266,8 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
         import keras
     except ImportError:
         raise InputError(None, "--kind network needs TensorFlow: pip install 'genomeface[nn]'") from None
-    from ..embed.network import DEFAULT_V1, DEFAULT_V2, save_network
+    from ..embed.linear import stored_mixing
+    from ..embed.network import save_network
 
     if steps < 1 or batch < 2 or round_steps < 1 or checkpoint_every < 0:
         raise InputError(None, f"need steps >= 1, batch >= 2, checkpoint_every >= 0 "
@@ -316,8 +317,9 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
         losses += cb.losses
     seconds = round(before + time.perf_counter() - t0, 1)  # all runs of a resumed training
 
-    v1 = DEFAULT_V1 if v1 is None else v1
-    v2 = DEFAULT_V2 if v2 is None else v2
+    if v1 is None or v2 is None:  # default: the shipped linear metric's
+        lv1, lv2 = stored_mixing()
+        v1, v2 = lv1 if v1 is None else v1, lv2 if v2 is None else v2
     meta = dict(kind="network", genomes=names, classes=len(classes), windows=steps * batch, steps=steps, batch=batch,
                 widths=list(widths), dims=int(dims), dropout=dropout, scale=scale, margin=margin,
                 learning_rate=learning_rate, params=int(embedder.count_params()),
