@@ -111,6 +111,10 @@ setup_apptainer() {
             chroot "$R" apt-get clean' bash "$ROOTFS.tmp" >&2
         mv "$ROOTFS.tmp" "$ROOTFS"
     fi
+    # root runs keep no capabilities: by default they keep all, and are refused where root's
+    # bounding set lacks one (as for builds, see build_sif); genomeface needs none
+    sed -i 's/^root default capabilities = full$/root default capabilities = no/' \
+        "$ROOTFS/etc/apptainer/apptainer.conf"
     # builds run with --fakeroot (see build_sif), which maps root to subordinate ids
     local f
     for f in subuid subgid; do
