@@ -1,9 +1,11 @@
 """``genomeface`` command line: a thin shell over :func:`genomeface_core.bin`.
 
-Subcommands: ``bin`` (the binner), ``embed`` (contig names + embeddings to
-.npz), ``demo-data`` (write the bundled example), ``train-composition`` and
-``train-abundance`` (train embeddings on reference genomes).  Bad input prints one line
-``genomeface: error: FILE: problem`` and exits 2, with nothing written.
+Subcommands here: ``bin`` (the binner), ``embed`` (contig names + embeddings
+to .npz) and ``demo-data`` (write the bundled example); every other one
+(training, marker tables, ...) lives in its own module listed in
+:data:`SUBCOMMANDS`.  The options of ``bin`` and ``embed`` that are method
+parameters are generated from :mod:`genomeface_core.params`.  Bad input prints
+one line ``genomeface: error: FILE: problem`` and exits 2, with nothing written.
 """
 from __future__ import annotations
 
