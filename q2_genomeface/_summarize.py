@@ -16,7 +16,7 @@ import qiime2
 from ._types import MultiMAGSequencesDirFmt
 
 _NEEDED = ("sample_id", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination")
-W, H, PAD = 420, 300, 46  # plot size and margin (px)
+W, H, PAD, RIGHT = 420, 300, 46, 24  # plot size, left/bottom and right margins (px)
 
 
 def tier(completeness: float, contamination: float) -> str:
@@ -40,7 +40,7 @@ def _colour(gc: float, lo: float, hi: float) -> str:
 
 
 def _axes(x_label: str, y_label: str, xticks, yticks, sx, sy) -> list[str]:
-    out = [f'<rect x="{PAD}" y="8" width="{W - PAD - 8}" height="{H - PAD - 8}" class="frame"/>']
+    out = [f'<rect x="{PAD}" y="8" width="{W - PAD - RIGHT}" height="{H - PAD - 8}" class="frame"/>']
     for v in xticks:
         x = sx(v)
         out.append(f'<line x1="{x:.1f}" y1="{H - PAD}" x2="{x:.1f}" y2="{H - PAD + 4}" class="tick"/>'
@@ -67,7 +67,7 @@ def _tooltip(mid: str, r: dict) -> str:
 def quality_plot(rows: dict[str, dict], biggest: float, gc_range: tuple[float, float]) -> str:
     """SVG: completeness (y, %) vs contamination (x, %), with the two quality thresholds dashed."""
     xmax = max([12.0] + [r["contamination"] * 1.1 for r in rows.values()])  # room for the 10% corner label
-    sx = lambda v: PAD + (W - PAD - 8) * v / xmax  # noqa: E731
+    sx = lambda v: PAD + (W - PAD - RIGHT) * v / xmax  # noqa: E731
     sy = lambda v: H - PAD - (H - PAD - 8) * v / 100.0  # noqa: E731
     step = 5 if xmax <= 30 else 20
     parts = _axes("contamination (%)", "completeness (%)", range(0, int(xmax) + 1, step), range(0, 101, 20), sx, sy)
@@ -89,7 +89,7 @@ def depth_plot(rows: dict[str, dict], biggest: float, gc_range: tuple[float, flo
     dmin, dmax = math.floor(math.log10(min(depths))), math.ceil(math.log10(max(depths)) + 1e-9)
     if dmax <= dmin:
         dmax = dmin + 1
-    sx = lambda v: PAD + (W - PAD - 8) * (v - lo) / (hi - lo)  # noqa: E731
+    sx = lambda v: PAD + (W - PAD - RIGHT) * (v - lo) / (hi - lo)  # noqa: E731
     sy = lambda v: H - PAD - (H - PAD - 8) * (math.log10(max(v, 1e-3)) - dmin) / (dmax - dmin)  # noqa: E731
     xt = [round(lo + i * (hi - lo) / 4, 2) for i in range(5)]
     parts = _axes("GC fraction", "mean depth (x, log)", xt, [10.0 ** e for e in range(dmin, dmax + 1)], sx, sy)
