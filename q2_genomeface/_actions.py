@@ -161,13 +161,15 @@ def bin(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt, params: dict
                                f"{','.join(maps)}. Please check your inputs and try again.")
     out = _Outputs()
     with tempfile.TemporaryDirectory(prefix="q2-genomeface-") as tmp:
-        for sample, fasta in fastas.items():
+        jobs = []
+        for sample, fasta in fastas.items():  # every BAM first: a bad one fails before any binning
             labels = {fasta: f"{os.path.basename(fasta)} (contigs)"}
             # named <sample>.bam: the engine records BAM basenames as the sample names
             bam = os.path.join(tmp, f"{sample}.bam")
             labels[bam] = f"{os.path.basename(maps[sample])} (alignment_maps)"
-            _prepare_bam(maps[sample], labels[bam], bam, params["threads"])
-            _bin_one(sample, fasta, labels, [bam], None, params, out)
+            jobs.append((sample, fasta, labels, [_prepare_bam(maps[sample], labels[bam], bam, params["threads"])]))
+        for sample, fasta, labels, bams in jobs:
+            _bin_one(sample, fasta, labels, bams, None, params, out)
     return out.finish(len(fastas), params)
 
 
