@@ -42,27 +42,24 @@ for _i, _c in enumerate(b"ACGT"):
     _CODE[ord(chr(_c).lower())] = _i
 
 
-def _nt_revcomp(x: int, k: int) -> int:
+def _revcomp(x: int, k: int, bits: int) -> int:
+    """Reverse complement of k-mer code ``x`` with ``bits`` per base (2: A<->T, C<->G; 1: R<->Y).
+
+    >>> _revcomp(0b0001, 2, 2), _revcomp(0b001, 3, 1)   # AC -> GT, RRY -> RYY
+    (11, 3)
+    """
+    top = (1 << bits) - 1
     r = 0
     for _ in range(k):
-        r = (r << 2) | (3 - (x & 3))
-        x >>= 2
-    return r
-
-
-def _ry_revcomp(x: int, k: int) -> int:
-    r = 0
-    for _ in range(k):
-        r = (r << 1) | (1 - (x & 1))
-        x >>= 1
+        r = (r << bits) | (top - (x & top))
+        x >>= bits
     return r
 
 
 def _canonical_map(k: int, bits: int) -> np.ndarray:
     """Column index (within the block) of every raw k-mer code."""
-    rc = _nt_revcomp if bits == 2 else _ry_revcomp
     n = 1 << (bits * k)
-    canon = np.array([min(x, rc(x, k)) for x in range(n)], dtype=np.int64)
+    canon = np.array([min(x, _revcomp(x, k, bits)) for x in range(n)], dtype=np.int64)
     _, idx = np.unique(canon, return_inverse=True)
     return idx.astype(np.int32)
 
