@@ -6,8 +6,9 @@
 #   bash scripts/build-container.sh                    build (and %test) the image
 #   bash scripts/build-container.sh --toolchain        only set up apptainer
 #   bash scripts/build-container.sh --update-constraints   re-pin container/constraints.txt
-#   bash scripts/build-container.sh --docker           docker build instead (needs a registry
-#                                                      for the base image and a running daemon)
+#   bash scripts/build-container.sh --docker           docker build instead (needs a running
+#                                                      daemon and the base image: a registry, or
+#                                                      GENOMEFACE_DOCKER_BASE naming a local one)
 # Environment:
 #   GENOMEFACE_BUILD_DIR  cache: apptainer toolchain, build context, image (/var/tmp/genomeface-apptainer)
 #   GENOMEFACE_SIF        the image written ($GENOMEFACE_BUILD_DIR/genomeface.sif)
@@ -205,13 +206,29 @@ build_sif() {
     echo "build time: ${secs} s (debootstrap + pip + %test)"
 }
 
+build_docker() {
+    # BuildKit (RUN --mount): `docker buildx build`, or the classic client with DOCKER_BUILDKIT=1
+    local docker=(docker build) ctx start args=()
+    if docker buildx version > /dev/null 2>&1; then docker=(docker buildx build --load)
+    else
+        # a client without buildx cannot run BuildKit; the daemon's own package's client can
+        [ -x /usr/bin/docker ] && docker=(/usr/bin/docker build)
+        export DOCKER_BUILDKIT=1
+    fi
+    ctx=$(build_context)
+    [ -n "${GENOMEFACE_DOCKER_BASE:-}" ] && args+=(--build-arg "BASE=$GENOMEFACE_DOCKER_BASE")
+    [ -s /etc/ssl/certs/ca-certificates.crt ] && args+=(--secret id=pip-ca,src=/etc/ssl/certs/ca-certificates.crt)
+    start=$(date +%s)
+    "${docker[@]}" -f "$ctx/container/Dockerfile" --build-arg "EXTRAS=$EXTRAS" "${args[@]}" \
+        -t "genomeface:0.1.0${EXTRAS:+-$(tr -dc a-z, <<< "$EXTRAS" | tr , -)}" "$ctx"
+    echo "build time: $(( $(date +%s) - start )) s"
+}
+
 case "${1:-}" in
     "") build_sif ;;
     --toolchain) setup_apptainer ;;
     --update-constraints) update_constraints ;;
-    --docker)
-        command -v docker > /dev/null || die "no docker"
-        docker build -f "$REPO/container/Dockerfile" --build-arg "EXTRAS=$EXTRAS" -t genomeface:0.1.0 "$REPO" ;;
+    --docker) build_docker ;;
     -h|--help) sed -n '2,25p' "$0" ;;
     *) die "unknown option $1 (see --help)" ;;
 esac
