@@ -254,6 +254,33 @@ def test_unsorted_bam_is_sorted_and_parameters_reach_the_engine(data, binned, tm
     assert all(b.startswith("gf") for b in res.quality.view(qiime2.Metadata).to_dataframe()["bin"])
 
 
+@pytest.mark.skipif(not (shutil.which("minimap2") and shutil.which("samtools")),
+                    reason="minimap2/samtools not installed (scripts/test.sh installs them as root)")
+def test_aligner_bam_without_sort_order(data, tmp_path):
+    """A BAM as an aligner writes it (minimap2 -ax sr | samtools view -b: no SO, read-name order,
+    secondary/supplementary records, soft clips) is sorted+indexed and binned."""
+    import numpy as np
+    from benchmarks.lab.reads import simulate_reads, write_fastq  # the lab (tests/conftest.py puts it on sys.path)
+    fasta = os.path.join(data["dirs"]["contigs"], "samp2_contigs.fa")
+    contigs = _fasta(fasta)
+    r1, r2 = simulate_reads([[s.encode() for s in contigs.values()]], [3.0], np.random.default_rng(1))
+    write_fastq(tmp_path / "r1.fq", r1)
+    write_fastq(tmp_path / "r2.fq", r2)
+    bam = tmp_path / "samp2_alignment.bam"
+    mm = subprocess.Popen(["minimap2", "-ax", "sr", "-t", "2", fasta, str(tmp_path / "r1.fq"), str(tmp_path / "r2.fq")],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    subprocess.run(["samtools", "view", "-b", "-o", str(bam), "-"], stdin=mm.stdout, check=True, timeout=600)
+    assert mm.wait(timeout=600) == 0
+    import pysam
+    with pysam.AlignmentFile(str(bam), "rb") as af:
+        assert af.header.to_dict().get("HD", {}).get("SO") != "coordinate"
+    contigs_art, maps = _one_sample(data, tmp_path, "samp2", bam)
+    res = _actions().bin(contigs=contigs_art, alignment_maps=maps, threads=2)
+    md = res.quality.view(qiime2.Metadata).to_dataframe()
+    assert len(md) >= 1 and set(md["sample_id"]) == {"samp2"}
+    assert 2.0 < md["mean_depth"].max() < 4.0  # the reads' 3x, measured from the aligner's BAM
+
+
 # --- bad input: one line, no artifact ----------------------------------------
 
 def _one_line(exc, *parts):
