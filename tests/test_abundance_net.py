@@ -102,7 +102,10 @@ def test_bin_with_abundance_network(tmp_path, mock8, mock8_markers, trained):
     truth = dict(zip(mock.names, mock.genome))
     ev = evaluate({c: b for c, b in zip(res.names, res.assignment) if b != "unbinned"}, truth,
                   dict(zip(mock.names, map(len, mock.seqs))))
-    assert ev.recovered(0.9, 0.95) >= 4
+    # measured 6 of 8 NC and ARI 0.9884; TensorFlow training is not bit-reproducible across CPUs
+    # (oneDNN), hence one genome of slack
+    assert ev.recovered(0.9, 0.95) >= 5, ev.grid()
+    assert ev.ari > 0.98, ev.ari
 
 
 def test_bad_abundance_models(tmp_path, mock8, capsys):

@@ -43,8 +43,14 @@ def _expect_error(tmp_path, capsys, fasta, depth, bad_file, words):
 
 
 def test_good_input_runs(tmp_path, capsys):
+    import json
+
     rc, err, out = _run(tmp_path, capsys, _write(tmp_path, "a.fna", GOOD), _write(tmp_path, "d.tsv", DEPTH))
     assert rc == 0 and (out / "clusters.tsv").exists()
+    run = json.load(open(out / "run.json"))
+    # peak RSS (MiB) at the end of every timed stage, next to its seconds
+    assert set(run["memory_mb"]) == set(run["timings"]) >= {"read", "features", "knn", "select"}
+    assert all(m > 10 for m in run["memory_mb"].values()), run["memory_mb"]
 
 
 @pytest.mark.parametrize("text,words", [

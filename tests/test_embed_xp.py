@@ -56,7 +56,7 @@ def test_approx_knn_recovers_exact_neighbours():
     ei, ed = knn_exact(x, y, 0.8, 10)
     ai, ad = knn_approx(x, y, 0.8, 10, candidates=64)
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ai, ei)])
-    assert recall > 0.95
+    assert recall > 0.99  # measured 1.0000
     assert np.all(ad >= ed - 1e-5)  # re-ranked distances are exact geodesic distances
     assert np.allclose(ad[:, 0], ed[:, 0], atol=1e-5) or recall > 0.99
 

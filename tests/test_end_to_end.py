@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from genomeface_core.cli import main
-from genomeface_core.evaluate import evaluate, read_table
+from benchmarks.lab.evaluate import evaluate, read_table
 
 
 def test_cli_bins_real_community(mock8, tmp_path):
@@ -19,8 +19,9 @@ def test_cli_bins_real_community(mock8, tmp_path):
     # every contig >= 1500 bp is listed exactly once
     assert set(assign) == {n for n, s in zip(mock.names, mock.seqs) if len(s) >= 1500}
     ev = evaluate(assign, truth, lengths)
-    assert ev.recovered(0.9, 0.95) >= 5, (ev.recall.max(axis=0), ev.grid())
-    assert ev.ari > 0.9
+    # thresholds just under the values measured when they were set: NC 6 of 8, ARI 0.9834
+    assert ev.recovered(0.9, 0.95) >= 6, (ev.recall.max(axis=0), ev.grid())
+    assert ev.ari > 0.98, ev.ari
     # bins/ FASTA, bins.tsv rows and clusters.tsv agree
     bins = sorted(os.listdir(out / "bins"))
     table = [ln.split("\t") for ln in open(out / "bins.tsv").read().splitlines()]
@@ -63,11 +64,12 @@ def test_rescue_raises_recall_keeps_precision(mock8, mock8_markers):
         if vote == 1.0:
             assert r.run_info["n_rescued"] == 0
         else:
-            assert r.run_info["n_rescued"] > 0
+            assert r.run_info["n_rescued"] >= 340, r.run_info["n_rescued"]  # measured 361
     before, after = evs[1.0], evs[0.5]
-    assert after.recall.max(axis=0).sum() > before.recall.max(axis=0).sum() + 0.1
-    assert after.recovered(0.9, 0.95) >= before.recovered(0.9, 0.95)
-    assert after.ari >= 0.95  # bp-weighted agreement of the binned contigs with the truth
+    # measured: summed best recall 6.7556 -> 7.4923 (+0.737), NC 6 -> 6, ARI 0.9960 -> 0.9834
+    assert after.recall.max(axis=0).sum() > before.recall.max(axis=0).sum() + 0.7
+    assert after.recovered(0.9, 0.95) >= before.recovered(0.9, 0.95) >= 6
+    assert after.ari > 0.98  # bp-weighted agreement of the binned contigs with the truth
 
 
 def test_single_sample_bins(mock8, mock8_markers, tmp_path):
@@ -83,7 +85,8 @@ def test_single_sample_bins(mock8, mock8_markers, tmp_path):
     assert r.run_info["abundance_weight_used"] > 0
     ev = evaluate(dict(zip(r.names, r.assignment)), dict(zip(mock.names, mock.genome)),
                   {n: len(s) for n, s in zip(mock.names, mock.seqs)})
-    assert ev.recovered(0.9, 0.95) >= 5, ev.grid()
+    assert ev.recovered(0.9, 0.95) >= 6, ev.grid()  # measured 6 of 8
+    assert ev.ari > 0.94, ev.ari  # measured 0.9439
 
 
 def test_chunked_embedding_equals_whole(mock8):

@@ -62,7 +62,7 @@ def test_train_command_end_to_end(tmp_path):
     assert x.shape == (len(X), 2)  # 3 classes -> 2 LDA dims
     assert np.allclose(np.linalg.norm(x, axis=1), 1, atol=1e-5)
     # in-sample sanity: the trained metric separates its own genomes
-    assert embedding_auroc(x, gi, gi) > 0.9
+    assert embedding_auroc(x, gi, gi) > 0.945  # measured 0.9507
     # same seed -> identical model
     out2 = tmp_path / "model2.npz"
     assert main(["train-composition", "--genomes", str(d), "-o", str(out2), "--seed", "1",
