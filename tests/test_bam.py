@@ -283,6 +283,11 @@ def test_threads_match_serial(dataset):
     np.testing.assert_array_equal(a, b)
     one = read_bam_depths(dataset["bams"][:1], dataset["names"], dataset["lengths"], threads=2)
     np.testing.assert_array_equal(one[:, 0], a[:, 0])
+    from genomeface_core.io.bam import _inspect_bam, _split_units
+    info = _inspect_bam(str(dataset["bams"][0]), dataset["names"], np.asarray(dataset["lengths"]))
+    units = _split_units(info["beg"], info["end"], 5)
+    assert len(units) == 5                       # the ranges really are split (and tile the references)
+    assert [u[0] for u in units[1:]] == [u[1] for u in units[:-1]]
 
 
 def test_rows_follow_given_order(dataset):

@@ -446,8 +446,8 @@ def _split_units(beg: np.ndarray, end: np.ndarray, n_parts: int) -> list[tuple[i
         return []
     size = ((end[has] >> 16) - (beg[has] >> 16) + 1).astype(np.float64)
     cum = np.cumsum(size)
-    # run k ends at the first reference whose cumulative size passes k/n of the total
-    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side="left") + 1
+    # run k+1 starts at the first reference whose cumulative size reaches (k+1)/n of the total
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_parts) / n_parts, side="left")
     bounds = np.unique(np.concatenate([[0], np.clip(cuts, 1, has.size), [has.size]]))
     units = []
     for a, b in zip(bounds[:-1], bounds[1:]):
