@@ -46,7 +46,15 @@ import numpy as np
 
 from genomeface_core.errors import InputError
 
-__all__ = ["MARKER_IDS", "find_markers", "write_markers_tsv", "read_markers_tsv"]
+__all__ = [
+    "MARKER_IDS", "MARKER_MODES", "DEFAULT_MODE", "find_markers", "write_markers_tsv",
+    "read_markers_tsv",
+]
+
+#: ``find_markers(mode=...)`` choices: ``"fast"`` (gene calling and hmmsearch
+#: only around seed-scan candidates) and ``"exact"`` (every gene of every contig).
+MARKER_MODES = ("fast", "exact")
+DEFAULT_MODE = "exact"
 
 #: COG searched for fetchMGs-compatible best-hit assignment but not reported.
 _DROPPED = ("COG0086",)
@@ -121,52 +129,136 @@ def _batches(seqs: Sequence[bytes | str], batch_bp: int) -> Iterator[range]:
         yield range(start, len(seqs))
 
 
+def _digitize(name: str, protein: str, alphabet):
+    import pyhmmer
+
+    return pyhmmer.easel.TextSequence(name=name.encode(), sequence=protein).digitize(alphabet)
+
+
+def _best_cog(hits_iter, best: dict) -> None:
+    """Fold included hits into ``best``: protein name -> (score, COG) of its
+    best-scoring HMM (fetchMGs assigns each protein to one COG)."""
+    for hits in hits_iter:
+        cog = hits.query.name
+        cog = cog.decode() if isinstance(cog, bytes) else cog
+        for hit in hits:
+            if not hit.included:
+                continue
+            name = hit.name
+            prev = best.get(name)
+            if prev is None or hit.score > prev[0]:
+                best[name] = (hit.score, cog)
+
+
+def _exact_batch(seqs, batch: range, pool, threads: int, bar) -> dict:
+    """Exact path over one batch: genes on every contig, all HMMs on every protein."""
+    import pyhmmer
+
+    hmms = _load_hmms()
+    alphabet = hmms[0].alphabet
+    items = ((i, seqs[i]) for i in batch)
+    if pool is None:
+        results = map(_proteins, items)
+    else:
+        chunk = max(1, min(64, len(batch) // (16 * threads)))
+        results = pool.imap_unordered(_proteins, items, chunksize=chunk)
+    block = pyhmmer.easel.DigitalSequenceBlock(alphabet)
+    for _, prots in results:
+        for name, prot in prots:
+            block.append(_digitize(name, prot, alphabet))
+        bar.update(1)
+    best: dict = {}
+    if len(block):
+        _best_cog(pyhmmer.hmmsearch(hmms, block, bit_cutoffs="trusted", cpus=threads), best)
+    return best
+
+
+def _name(hmm) -> str:
+    return hmm.name.decode() if isinstance(hmm.name, bytes) else hmm.name
+
+
+#: Bits below the trusted cutoff at which the fast path's Forward filter stops.
+_GATE_BITS = 10.0
+
+
+def _forward_gate(hmm) -> float:
+    """Forward-filter P-value threshold (hmmsearch ``F3``) at ``_GATE_BITS``
+    below the HMM's trusted cutoff.  A sequence's reported bit score is at
+    most its (bias-filtered) Forward score up to HMMER's null2 and bias
+    corrections, so a sequence stopped here could not reach the cutoff; the
+    gate spares the domain postprocessing of the many paralogs (other class-I
+    tRNA synthetases, GTPases) that pass HMMER's default 1e-5."""
+    import math
+
+    ev = hmm.evalue_parameters
+    log_p = -ev.f_lambda * (hmm.cutoffs.trusted[0] - _GATE_BITS - ev.f_tau)
+    return min(1e-5, math.exp(max(log_p, -700.0)))
+
+
+def _fast_batch(seqs, batch: range, pool, threads: int, bar) -> dict:
+    """Fast path over one batch (:mod:`genomeface_core.markers_fast`)."""
+    import pyhmmer
+
+    from genomeface_core.markers_fast import candidate_proteins
+
+    hmms = _load_hmms()
+    alphabet = hmms[0].alphabet
+    prots = candidate_proteins([seqs[i] for i in batch], _gene_finder(), threads=threads)
+    bar.update(len(batch))
+    # one block per HMM with the proteins it may hit; a protein that only a
+    # dropped COG may hit cannot change a count
+    dropped = {j for j, h in enumerate(hmms) if _name(h) in _DROPPED}
+    per_hmm: dict[int, list] = {}
+    for k, (c, prot, hmm_idx) in enumerate(prots):
+        idx = hmm_idx.tolist()
+        if all(j in dropped for j in idx):
+            continue
+        seq = _digitize(f"{batch[c]}_{k}", prot, alphabet)
+        for j in idx:
+            per_hmm.setdefault(j, []).append(seq)
+    jobs = [(hmms[j], pyhmmer.easel.DigitalSequenceBlock(alphabet, s)) for j, s in per_hmm.items()]
+    # long HMMs first: better balance over the threads
+    jobs.sort(key=lambda x: -x[0].M * len(x[1]))
+
+    def search(job):
+        hmm, block = job
+        return list(pyhmmer.hmmsearch([hmm], block, bit_cutoffs="trusted", cpus=1,
+                                      F3=_forward_gate(hmm)))
+
+    best: dict = {}
+    results = pool.imap_unordered(search, jobs) if pool is not None else map(search, jobs)
+    for res in results:
+        _best_cog(res, best)
+    return best
+
+
 def find_markers(
-    seqs: Sequence[bytes | str], *, threads: int = 1, progress: bool = False
+    seqs: Sequence[bytes | str], *, threads: int = 1, progress: bool = False,
+    mode: str = DEFAULT_MODE,
 ) -> np.ndarray:
     """uint16 array (n_contigs, 40): copies of each marker COG found on each
-    contig (columns in :data:`MARKER_IDS` order)."""
-    import pyhmmer
+    contig (columns in :data:`MARKER_IDS` order).
+
+    ``mode`` is one of :data:`MARKER_MODES`: ``"exact"`` calls genes on every
+    contig and searches every protein with every HMM; ``"fast"`` does both
+    only around ORFs that a six-frame seed scan flags
+    (:mod:`genomeface_core.markers_fast`).
+    """
     from tqdm import tqdm
 
+    if mode not in MARKER_MODES:
+        raise ValueError(f"unknown marker mode {mode!r}; choose from {', '.join(MARKER_MODES)}")
     threads = max(1, int(threads))
     n = len(seqs)
     counts = np.zeros((n, len(MARKER_IDS)), dtype=np.uint16)
     if n == 0:
         return counts
-    hmms = _load_hmms()
-    alphabet = hmms[0].alphabet
+    run_batch = _exact_batch if mode == "exact" else _fast_batch
     bar = tqdm(total=n, unit="contig", desc="marker genes", disable=not progress)
     pool = ThreadPool(threads) if threads > 1 else None
     try:
         for batch in _batches(seqs, _BATCH_BP):
-            items = ((i, seqs[i]) for i in batch)
-            if pool is None:
-                results = map(_proteins, items)
-            else:
-                chunk = max(1, min(64, len(batch) // (16 * threads)))
-                results = pool.imap_unordered(_proteins, items, chunksize=chunk)
-            block = pyhmmer.easel.DigitalSequenceBlock(alphabet)
-            for _, prots in results:
-                for name, prot in prots:
-                    block.append(
-                        pyhmmer.easel.TextSequence(name=name.encode(), sequence=prot).digitize(alphabet)
-                    )
-                bar.update(1)
-            if not len(block):
-                continue
-            best: dict[str | bytes, tuple[float, str]] = {}
-            for hits in pyhmmer.hmmsearch(hmms, block, bit_cutoffs="trusted", cpus=threads):
-                cog = hits.query.name
-                cog = cog.decode() if isinstance(cog, bytes) else cog
-                for hit in hits:
-                    if not hit.included:
-                        continue
-                    name = hit.name
-                    prev = best.get(name)
-                    if prev is None or hit.score > prev[0]:
-                        best[name] = (hit.score, cog)
-            for name, (_, cog) in best.items():
+            for name, (_, cog) in run_batch(seqs, batch, pool, threads, bar).items():
                 col = _COLUMN.get(cog)
                 if col is not None:
                     if isinstance(name, bytes):

@@ -10,9 +10,15 @@ import numpy as np
 import pyrodigal
 import pytest
 
-from genomeface_core import markers
+from genomeface_core import markers, markers_fast, markers_seeds
 from genomeface_core.errors import InputError
-from genomeface_core.markers import MARKER_IDS, find_markers, read_markers_tsv, write_markers_tsv
+from genomeface_core.markers import (
+    MARKER_IDS,
+    MARKER_MODES,
+    find_markers,
+    read_markers_tsv,
+    write_markers_tsv,
+)
 
 PYRODIGAL_DATA = pathlib.Path(pyrodigal.__file__).parent / "tests" / "data"
 CDIPH = PYRODIGAL_DATA / "GCF_001457455.1_NCTC11397_genomic.fna.gz"
@@ -55,7 +61,12 @@ def cdiph_pieces(cdiph) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cdiph_whole_counts(cdiph) -> np.ndarray:
-    return find_markers([cdiph], threads=2)
+    return find_markers([cdiph], threads=2, mode="exact")
+
+
+@pytest.fixture(scope="module")
+def cdiph_pieces_exact(cdiph_pieces) -> np.ndarray:
+    return find_markers(cdiph_pieces, threads=2, mode="exact")
 
 
 def test_marker_ids():
@@ -89,8 +100,8 @@ def test_whole_genome(cdiph_whole_counts):
     assert c.sum() <= 43
 
 
-def test_pieces_match_whole(cdiph_pieces, cdiph_whole_counts):
-    c = find_markers(cdiph_pieces, threads=2)
+def test_pieces_match_whole(cdiph_pieces_exact, cdiph_pieces, cdiph_whole_counts):
+    c = cdiph_pieces_exact
     assert c.shape == (len(cdiph_pieces), 40) and c.dtype == np.uint16
     diff = c.sum(axis=0).astype(int) - cdiph_whole_counts[0].astype(int)
     assert np.abs(diff).max() <= 2, dict(zip(MARKER_IDS, diff))
@@ -99,24 +110,113 @@ def test_pieces_match_whole(cdiph_pieces, cdiph_whole_counts):
     assert (c.sum(axis=1) > 0).sum() >= 10
 
 
-def test_contig_index_mapping_threads_and_batches(cdiph_pieces, monkeypatch):
+@pytest.mark.parametrize("mode", MARKER_MODES)
+def test_contig_index_mapping_threads_and_batches(cdiph_pieces, monkeypatch, mode):
     sub = cdiph_pieces[:12]
-    ref = find_markers(sub, threads=1)
+    ref = find_markers(sub, threads=1, mode=mode)
     assert ref.sum() >= 5  # the r-protein operons of this genome sit early
     monkeypatch.setattr(markers, "_BATCH_BP", 120_000)  # several hmmsearch batches
     perm = list(range(len(sub)))
     random.Random(1).shuffle(perm)
-    got = find_markers([sub[i].encode() for i in perm], threads=2)
+    got = find_markers([sub[i].encode() for i in perm], threads=2, mode=mode)
     np.testing.assert_array_equal(got, ref[perm])
 
 
-def test_short_empty_lowercase(cdiph):
+@pytest.mark.parametrize("mode", MARKER_MODES)
+def test_short_empty_lowercase(cdiph, mode):
     seg = cdiph[:150_000]
-    c = find_markers(["", "ACGT", seg, seg.lower().encode(), "N" * 1000])
+    c = find_markers(["", "ACGT", seg, seg.lower().encode(), "N" * 1000], mode=mode)
     assert c.shape == (5, 40)
     assert c[[0, 1, 4]].sum() == 0
     np.testing.assert_array_equal(c[2], c[3])
-    assert find_markers([]).shape == (0, 40)
+    assert find_markers([], mode=mode).shape == (0, 40)
+
+
+def test_modes():
+    assert MARKER_MODES == ("fast", "exact")
+    assert markers.DEFAULT_MODE in MARKER_MODES
+    with pytest.raises(ValueError, match="fast, exact"):
+        find_markers(["ACGT"], mode="quick")
+
+
+def test_fast_matches_exact(cdiph_pieces, cdiph_pieces_exact):
+    """50 kb pieces of C. diphtheriae: the fast path finds the same copies on
+    the same pieces (measured: identical, 42 copies on 25 pieces)."""
+    fast = find_markers(cdiph_pieces, threads=2, mode="fast")
+    assert fast.sum() >= 40
+    np.testing.assert_array_equal(fast, cdiph_pieces_exact)
+
+
+def test_fast_reverse_strand(cdiph):
+    """The same segment and its reverse complement give the same counts."""
+    seg = cdiph[300_000:500_000]  # 28 copies, the r-protein operons
+    rc = seg[::-1].translate(str.maketrans("ACGTacgt", "TGCAtgca"))
+    c = find_markers([seg, rc], mode="fast")
+    assert c[0].sum() >= 20
+    np.testing.assert_array_equal(c[0], c[1])
+
+
+def test_translate_codons_matches_pyrodigal(cdiph):
+    seg = cdiph[:60_000]
+    genes = pyrodigal.GeneFinder(meta=True).find_genes(seg)
+    nt = markers_seeds.encode_nt(seg)
+    n = 0
+    for g in genes:
+        if g.partial_begin or g.partial_end:
+            continue
+        sub = nt[g.begin - 1 : g.end]
+        if g.strand == -1:
+            sub = markers_seeds.revcomp_codes(sub)
+        aa = markers_seeds.translate_codons(sub)[::3]
+        ours = "".join(markers_seeds.AA_LETTERS[a] for a in aa)
+        # pyrodigal writes the start codon as M whatever it is
+        assert ours[1:] == g.translate()[1:]
+        n += 1
+    assert n >= 40
+
+
+def test_seed_scan_covers_marker_genes(cdiph):
+    """Every marker gene the exact path calls lies in a candidate ORF (same
+    strand and frame) with a strong extension for its HMM."""
+    seg = cdiph[300_000:500_000]
+    table = markers_seeds.seed_table()
+    rows = markers_seeds.scan_seeds([seg], table, min_bits=20.0)
+    assert rows.shape[1] == 6 and (rows[:, 0] == 0).all()
+    assert set(np.unique(rows[:, 1])) <= {1.0, -1.0}
+    # ORFs are whole codons inside the contig
+    assert (rows[:, 2] >= 0).all() and (rows[:, 3] <= len(seg)).all()
+    genes = markers._gene_finder().find_genes(seg)
+    import pyhmmer
+
+    hmms = markers._load_hmms()
+    names = [h.name.decode() if isinstance(h.name, bytes) else h.name for h in hmms]
+    alphabet = hmms[0].alphabet
+    block = pyhmmer.easel.DigitalSequenceBlock(alphabet, [
+        pyhmmer.easel.TextSequence(name=str(k).encode(), sequence=g.translate(include_stop=False))
+        .digitize(alphabet) for k, g in enumerate(genes)
+    ])
+    checked = 0
+    for hits in pyhmmer.hmmsearch(hmms, block, bit_cutoffs="trusted"):
+        j = names.index(hits.query.name.decode() if isinstance(hits.query.name, bytes)
+                        else hits.query.name)
+        for hit in hits:
+            if not hit.included:
+                continue
+            g = genes[int(hit.name)]
+            if g.strand == 1:
+                frame = (g.begin - 1 - rows[:, 2]) % 3 == 0
+            else:
+                frame = (rows[:, 3] - g.end) % 3 == 0
+            m = (rows[:, 1] == g.strand) & frame & (rows[:, 2] < g.end) & (rows[:, 3] >= g.begin)
+            assert m.any(), (names[j], g.begin, g.end, g.strand)
+            assert rows[m & (rows[:, 4] == j), 5].max() >= markers_fast.WINDOW_BITS
+            checked += 1
+    assert checked >= 10
+
+
+def test_seeds_doctest():
+    result = doctest.testmod(markers_seeds, verbose=False)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_progress_bar(capsys):
@@ -125,9 +225,10 @@ def test_progress_bar(capsys):
 
 
 @pytest.mark.skipif(not BLOCHMANNIA.exists(), reason="shared genome not available")
-def test_blochmannia():
+@pytest.mark.parametrize("mode", MARKER_MODES)
+def test_blochmannia(mode):
     seqs = read_fasta_gz(BLOCHMANNIA)
-    c = find_markers(seqs, threads=2)
+    c = find_markers(seqs, threads=2, mode=mode)
     present, dups = present_and_dups(c)
     assert present >= 38  # measured 40
     assert dups <= 1  # measured 0

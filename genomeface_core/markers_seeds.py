@@ -1,0 +1,370 @@
+"""Six-frame seed scan: find the ORFs of contigs that can hold a marker gene.
+
+The fast marker path (:mod:`genomeface_core.markers_fast`) calls genes only
+where a marker can be.  This module finds those places without calling
+genes, BLAST's two-hit method on HMMER's scores:
+
+* every contig is translated in its six frames (translation table 11) and
+  cut into open reading frames at stop codons and unknown bases;
+* *seeds* are k-mers (k = 6) of Murphy's 10-letter reduced amino-acid
+  alphabet that score >= 10 bits against some window of a marker HMM's match
+  emissions (log-odds, the words PSI-BLAST would call a profile's
+  neighbourhood); a :class:`SeedTable` maps each to its (HMM, position);
+* two seeds of one HMM on one diagonal (ORF residue - HMM position) of one
+  ORF, at most ``window`` residues apart, trigger an ungapped X-drop
+  extension along the diagonal scored with the HMM's full-alphabet match
+  log-odds (the ungapped segments HMMER's MSV filter scores);
+* an ORF whose best extension for an HMM reaches ``min_bits`` is reported.
+
+The scan is one Numba pass per frame that releases the GIL (threads scan
+chunks of contigs in parallel).  On 10 shared genomes cut into 4,331 contigs
+(26 Mbp) every one of the 399 marker genes of the exact path lies in an ORF
+scoring >= 39.8 bits, while ORFs >= 30 bits cover 2.8% of the sequence.
+
+>>> codes = encode_nt(b"ATGGCNa")
+>>> codes.tolist()
+[0, 3, 2, 2, 1, 4, 0]
+>>> aa = translate_codons(encode_nt(b"ATGTAAGCNA"))
+>>> "".join(AA_LETTERS[a] for a in aa)  # codons ATG, TGT, GTA, TAA, AAG, AGC, GCN, CNA
+'MCV*KS..'
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "AA_LETTERS",
+    "encode_nt",
+    "translate_codons",
+    "SeedTable",
+    "seed_table",
+    "scan_seeds",
+]
+
+#: Amino-acid codes 0..19 follow pyhmmer's ``Alphabet.amino()`` order; 20 is a
+#: stop codon, 21 a codon with a non-ACGT base.  (Printed as ``*`` and ``.``.)
+AA_LETTERS = "ACDEFGHIKLMNPQRSTVWY*."
+STOP, UNKNOWN = 20, 21
+
+#: Translation table 11 (bacteria, archaea), codons in TCAG order as NCBI lists them.
+_NCBI11_AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+
+#: Reduced amino-acid alphabet (groups of the 20 letters), Murphy et al. 2000's
+#: 10-letter alphabet: seeds then tolerate conservative substitutions.
+MURPHY10 = ("LVIM", "C", "A", "G", "ST", "P", "FYW", "EDNQ", "KR", "H")
+
+_NT = np.full(256, 4, dtype=np.uint8)
+for _i, _c in enumerate(b"ACGT"):
+    _NT[_c] = _i
+    _NT[ord(chr(_c).lower())] = _i
+
+
+def encode_nt(seq: bytes | str) -> np.ndarray:
+    """uint8 codes of a DNA sequence: A,C,G,T (either case) = 0..3, anything else 4."""
+    if isinstance(seq, str):
+        seq = seq.encode()
+    return _NT[np.frombuffer(seq, dtype=np.uint8)]
+
+
+@functools.lru_cache(maxsize=None)
+def _codon_aa() -> np.ndarray:
+    """uint8 (125,): amino-acid code of the codon ``16*b1 + 4*b2 + b3`` in base-5
+    digits (ACGT=0..3, N=4) -> index ``25*b1 + 5*b2 + b3``."""
+    tcag = "TCAG"
+    out = np.full(125, UNKNOWN, dtype=np.uint8)
+    for i, a in enumerate(_NCBI11_AA):
+        b1, b2, b3 = (("ACGT".index(tcag[d])) for d in (i // 16, (i // 4) % 4, i % 4))
+        out[25 * b1 + 5 * b2 + b3] = STOP if a == "*" else AA_LETTERS.index(a)
+    return out
+
+
+def translate_codons(nt: np.ndarray) -> np.ndarray:
+    """Amino-acid code of the codon starting at every position of ``nt``
+    (``encode_nt`` codes); length ``len(nt) - 2`` (frame f = ``[f::3]``)."""
+    if len(nt) < 3:
+        return np.zeros(0, dtype=np.uint8)
+    idx = 25 * nt[:-2].astype(np.int16) + 5 * nt[1:-1] + nt[2:]
+    return _codon_aa()[idx]
+
+
+_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+
+
+def revcomp_codes(nt: np.ndarray) -> np.ndarray:
+    """Reverse complement of ``encode_nt`` codes."""
+    return _COMPLEMENT[nt[::-1]]
+
+
+class SeedTable:
+    """Seeds of the marker HMMs, as a CSR map from k-mer code (base-``len(groups)``
+    digits of the reduced letters) to the (HMM index, match position) pairs
+    where that k-mer scores above the threshold: entries
+    ``offsets[c]:offsets[c+1]`` of ``hmm`` and ``pos``."""
+
+    def __init__(self, k: int, groups: Sequence[str], codes: np.ndarray, hmm: np.ndarray,
+                 pos: np.ndarray, names: Sequence[str], log_odds: Sequence[np.ndarray]):
+        self.k, self.groups, self.names = k, tuple(groups), tuple(names)
+        # full-alphabet match log-odds (bits) of all HMMs stacked, one row per
+        # match state; columns 20, 21 (stop, unknown) score -inf
+        self.lengths = np.array([len(x) for x in log_odds], np.int64)
+        self.hmm_offsets = np.cumsum(self.lengths) - self.lengths
+        lo = np.full((int(self.lengths.sum()), 22), -1e9, np.float32)
+        lo[:, :20] = np.concatenate(log_odds)
+        self.log_odds = lo
+        self.base = len(groups)
+        order = np.argsort(codes, kind="stable")
+        self.hmm = hmm[order].astype(np.int32)
+        self.pos = pos[order].astype(np.int32)
+        self.offsets = np.searchsorted(codes[order], np.arange(self.base**k + 1)).astype(np.int32)
+        # k-mers with any entry: a small array that stays in cache
+        self.present = (self.offsets[1:] > self.offsets[:-1]).astype(np.uint8)
+        red = np.full(22, self.base, dtype=np.uint8)  # stop/unknown -> invalid letter
+        for g, letters in enumerate(groups):
+            for a in letters:
+                red[AA_LETTERS.index(a)] = g
+        self.reduce = red
+
+
+def _reduced_log_odds(hmm, groups: Sequence[str], bg: np.ndarray) -> np.ndarray:
+    """(M, len(groups)) log2 odds of each reduced letter at each match state."""
+    em = np.asarray(hmm.match_emissions, dtype=np.float64)[1:, :20]
+    cols = [[AA_LETTERS.index(a) for a in g] for g in groups]
+    p = np.stack([em[:, c].sum(axis=1) for c in cols], axis=1)
+    q = np.array([bg[c].sum() for c in cols])
+    return np.log2(np.maximum(p, 1e-12) / q)
+
+
+def _kmers_above(lo: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(code, start position) of every k-mer scoring >= threshold (bits) at
+    a start position of the (M, B) log-odds matrix ``lo`` (branch and bound
+    on the best possible rest of the word)."""
+    m, b = lo.shape
+    if m < k:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    best = lo.max(axis=1)
+    starts = np.arange(m - k + 1)
+    # rest[j, s]: best achievable score of word letters j..k-1 at start s
+    rest = np.zeros((k + 1, len(starts)))
+    for j in range(k - 1, -1, -1):
+        rest[j] = rest[j + 1] + best[starts + j]
+    pos = starts.copy()
+    code = np.zeros(len(starts), np.int64)
+    score = np.zeros(len(starts))
+    for j in range(k):
+        s = score[:, None] + lo[pos + j]  # (n, B)
+        keep = s + rest[j + 1][pos][:, None] >= threshold
+        ii, aa = np.nonzero(keep)
+        pos, score = pos[ii], s[ii, aa]
+        code = code[ii] * b + aa
+    return code, pos
+
+
+@functools.lru_cache(maxsize=None)
+def seed_table(k: int = 6, threshold: float = 10.0, groups: tuple[str, ...] = MURPHY10) -> SeedTable:
+    """:class:`SeedTable` of the fetchMGs HMMs (incl. COG0086): every reduced
+    k-mer scoring >= ``threshold`` bits against some window of an HMM."""
+    import pyhmmer
+
+    from genomeface_core.markers import _load_hmms
+
+    hmms = _load_hmms()
+    bg = np.asarray(pyhmmer.plan7.Background(hmms[0].alphabet).residue_frequencies)[:20]
+    codes, hmm_idx, pos, names, full = [], [], [], [], []
+    for j, hmm in enumerate(hmms):
+        names.append(hmm.name.decode() if isinstance(hmm.name, bytes) else hmm.name)
+        c, p = _kmers_above(_reduced_log_odds(hmm, groups, bg), k, threshold)
+        codes.append(c)
+        pos.append(p)
+        hmm_idx.append(np.full(len(c), j))
+        em = np.asarray(hmm.match_emissions, dtype=np.float64)[1:, :20]
+        full.append(np.log2(np.maximum(em, 1e-12) / bg))
+    return SeedTable(k, groups, np.concatenate(codes), np.concatenate(hmm_idx),
+                     np.concatenate(pos), names, full)
+
+
+@nb.njit(cache=True, nogil=True)
+def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_hmm, ent_pos, log_odds,
+                hoff, hlen, window, xdrop, min_bits, last, tag, ext_to, best, out, n_out):
+    """Scan the ORFs of one frame (residue codes ``res``) for seeds; see
+    :func:`scan_seeds`.  Appends rows (frame, orf start, orf end, hmm, bits)
+    to ``out`` from row ``n_out``; returns the new row count and ``out``
+    (grown if needed).  ``g0`` offsets residue positions in the diagonal
+    tables, so that entries left by earlier frames never match."""
+    nres = len(res)
+    lead = base ** (k - 1)
+    nh = len(hoff)
+    dmask = last.shape[1] - 1
+    a = 0
+    while a < nres:
+        # ORF: residues a..b-1, b = next break (stop / unknown) or the end
+        b = a
+        while b < nres and res[b] < 20:
+            b += 1
+        if b - a >= k:
+            for j in range(nh):
+                best[j] = -1.0
+            code = 0
+            for q in range(a, b):
+                if q - a >= k:  # drop the letter leaving the word
+                    code -= reduce[res[q - k]] * lead
+                code = code * base + reduce[res[q]]
+                if q - a < k - 1 or not present[code]:
+                    continue
+                s = q - k + 1
+                for e in range(offsets[code], offsets[code + 1]):
+                    j = ent_hmm[e]
+                    d = s - ent_pos[e]
+                    gd = g0 + d
+                    gs = g0 + s
+                    slot = gd & dmask
+                    if tag[j, slot] != gd or last[j, slot] < g0 + a:
+                        tag[j, slot] = gd
+                        last[j, slot] = gs
+                        ext_to[j, slot] = -1
+                        continue
+                    prev = last[j, slot]
+                    last[j, slot] = gs
+                    if gs - prev > window or gs <= prev or ext_to[j, slot] >= gs:
+                        continue
+                    # two seeds on one diagonal: ungapped X-drop extension
+                    row = hoff[j] - d
+                    hi = min(b, d + hlen[j])
+                    lo = max(a, d)
+                    sc = 0.0
+                    top = 0.0
+                    right = s
+                    p = s
+                    while p < hi:
+                        sc += log_odds[row + p, res[p]]
+                        if sc > top:
+                            top = sc
+                            right = p
+                        elif sc < top - xdrop:
+                            break
+                        p += 1
+                    total = top
+                    sc = 0.0
+                    top = 0.0
+                    p = s - 1
+                    while p >= lo:
+                        sc += log_odds[row + p, res[p]]
+                        if sc > top:
+                            top = sc
+                        elif sc < top - xdrop:
+                            break
+                        p -= 1
+                    total += top
+                    ext_to[j, slot] = g0 + right
+                    if total > best[j]:
+                        best[j] = total
+            for j in range(nh):
+                if best[j] >= min_bits:
+                    if n_out == out.shape[0]:
+                        grown = np.empty((2 * out.shape[0], 5), np.float64)
+                        grown[:n_out] = out
+                        out = grown
+                    out[n_out, 0] = frame
+                    out[n_out, 1] = a0 + 3 * a
+                    # through the stop codon when there is one
+                    out[n_out, 2] = min(b0, a0 + 3 * b + 3)
+                    out[n_out, 3] = j
+                    out[n_out, 4] = best[j]
+                    n_out += 1
+        a = b + 1
+    return n_out, out
+
+
+@nb.njit(cache=True, nogil=True)
+def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, ent_hmm, ent_pos,
+                log_odds, hoff, hlen, window, xdrop, min_bits, nslots):
+    """Seed scan of contigs ``nt[starts[c]:ends[c]]`` on both strands.
+    Rows: (contig, strand +1/-1, start, end, hmm, bits), coordinates on the
+    forward strand of the contig, half-open."""
+    nh = len(hoff)
+    last = np.full((nh, nslots), -1, np.int64)
+    tag = np.full((nh, nslots), -(1 << 40), np.int64)
+    ext_to = np.full((nh, nslots), -1, np.int64)
+    best = np.empty(nh, np.float64)
+    out = np.empty((64, 5), np.float64)
+    rows = np.empty((64, 6), np.float64)
+    n_rows = 0
+    g0 = 1 << 20  # above any HMM length: global diagonals stay positive
+    comp = np.array([3, 2, 1, 0, 4], np.uint8)
+    for c in range(len(starts)):
+        L = ends[c] - starts[c]
+        if L < 3 * k:
+            continue
+        seq = nt[starts[c]:ends[c]]
+        for strand in (1, -1):
+            if strand == -1:
+                rc = np.empty(L, np.uint8)
+                for x in range(L):
+                    rc[x] = comp[seq[L - 1 - x]]
+                seq = rc
+            n_out = 0
+            for f in range(3):
+                nres = (L - f) // 3
+                res = np.empty(nres, np.uint8)
+                for p in range(nres):
+                    x = f + 3 * p
+                    res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
+                n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, present, offsets,
+                                         ent_hmm, ent_pos,
+                                         log_odds, hoff, hlen, window, xdrop, min_bits, last, tag,
+                                         ext_to, best, out, n_out)
+                g0 += nres + 1
+            if n_rows + n_out > rows.shape[0]:
+                grown = np.empty((2 * (n_rows + n_out), 6), np.float64)
+                grown[:n_rows] = rows[:n_rows]
+                rows = grown
+            for r in range(n_out):
+                s0, e0 = out[r, 1], out[r, 2]
+                rows[n_rows, 0] = c
+                rows[n_rows, 1] = strand
+                if strand == 1:
+                    rows[n_rows, 2] = s0
+                    rows[n_rows, 3] = e0
+                else:
+                    rows[n_rows, 2] = L - e0
+                    rows[n_rows, 3] = L - s0
+                rows[n_rows, 4] = out[r, 3]
+                rows[n_rows, 5] = out[r, 4]
+                n_rows += 1
+    return rows[:n_rows]
+
+
+def scan_seeds(
+    seqs: Sequence[bytes | str], table: SeedTable, *, window: int = 40, xdrop: float = 20.0,
+    min_bits: float = 30.0, nslots: int = 4096,
+) -> np.ndarray:
+    """Open reading frames of ``seqs`` that look like part of a marker.
+
+    Each contig is translated in its six frames and cut into ORFs at stop
+    codons and unknown bases.  Two seeds of one HMM on one diagonal (ORF
+    residue - HMM position) at most ``window`` residues apart trigger an
+    ungapped extension along that diagonal, scored with the HMM's match
+    log-odds (bits, full alphabet) and stopped ``xdrop`` bits below its best
+    (BLAST's two-hit method with HMMER's match scores: HMMER's MSV filter
+    scores the same ungapped segments).  An ORF whose best extension for
+    some HMM reaches ``min_bits`` is reported.
+
+    Returns a float64 array, one row per (ORF, HMM): contig index, strand
+    (+1/-1), start and end (bp, forward-strand coordinates, half-open, the
+    whole ORF incl. its stop codon), HMM index (``table.names``), bits.
+    """
+    if nslots & (nslots - 1):
+        raise ValueError("nslots must be a power of two")
+    lens = np.fromiter((len(s) for s in seqs), np.int64, len(seqs))
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    nt = np.empty(int(lens.sum()), np.uint8)
+    for s, a, n in zip(seqs, starts, lens):
+        if n:
+            nt[a : a + n] = encode_nt(s)
+    return _scan_batch(nt, starts, ends, _codon_aa(), table.k, table.base, table.reduce,
+                       table.present, table.offsets, table.hmm, table.pos, table.log_odds, table.hmm_offsets,
+                       table.lengths, window, float(xdrop), float(min_bits), nslots)
