@@ -396,6 +396,14 @@ def test_coassembly_with_a_depth_table_equals_bams(data, binned, tmp_path):
     assert got == _sample_part(binned, "samp2")
 
 
+def test_coassembly_by_composition_alone(data, tmp_path):
+    """Neither alignment maps nor a depth table: composition only (depth 0 in the quality table)."""
+    contigs, _ = _one_sample(data, tmp_path, "samp2")
+    res = _actions().bin_coassembly(contigs=contigs, threads=2)
+    md = res.quality.view(qiime2.Metadata).to_dataframe()
+    assert len(md) >= 1 and (md["mean_depth"] == 0).all() and set(md["sample_id"]) == {"samp2"}
+
+
 def test_coassembly_refuses_many_assemblies_and_both_coverages(data, tmp_path):
     from genomeface_core.errors import InputError
     with pytest.raises(InputError) as exc:
