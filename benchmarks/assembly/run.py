@@ -153,8 +153,17 @@ def assembly_stats(lengths: np.ndarray) -> dict:
             "contigs_ge1500": int((s >= 1500).sum()), "bp_ge1500": int(s[s >= 1500].sum())}
 
 
-def write_contigs(sources: list[tuple[str, Path]], out: Path, min_len: int) -> dict:
-    """Contigs >= min_len from MEGAHIT outputs, renamed <prefix><first word> (VAMB style)."""
+def write_contigs(sources: list[tuple[str, Path]], out: Path, min_len: int, concatenate: bool = False) -> dict:
+    """Contigs >= min_len from MEGAHIT outputs, renamed <prefix><first word> (VAMB style).
+
+    ``concatenate``: the per-sample assemblies go through ``genomeface concatenate`` (the
+    multi-split workflow a user runs; same S<n>C<name> names) when this genomeface has it.
+    """
+    if concatenate and subprocess.run([peers.GENOMEFACE, "concatenate", "--help"],
+                                      capture_output=True).returncode == 0:
+        sh(f"{peers.GENOMEFACE} concatenate {out} {' '.join(str(fa) for _, fa in sources)} "
+           f"--sep {SPLIT_SEP} -m {min_len} --force")
+        return {**assembly_stats(read_fasta(out).lengths), "via": "genomeface concatenate"}
     names, seqs = [], []
     for prefix, fa in sources:
         c = read_fasta(fa)
@@ -223,6 +232,12 @@ def split_by_sample(assign: dict[str, str], sep: str) -> dict[str, str]:
     return {c: (b if b in ("unbinned", "") else f"{c.partition(sep)[0]}{sep}{b}") for c, b in assign.items()}
 
 
+def _nc_genomes(ev) -> list[str]:
+    """Genomes some bin recovers at recall >= 0.9 and precision >= 0.95."""
+    ok = ((ev.recall >= 0.9) & (ev.precision >= 0.95)).any(axis=0)
+    return [g for g, k in zip(ev.genomes, ok) if k]
+
+
 def score(rec: dict, truth_path: Path, min_len: int, per_sample: list[str] | None) -> dict:
     """Evaluation summary of one binner; multi-split: per-sample evaluations summed."""
     tr, lengths = read_truth(str(truth_path), min_len)
@@ -230,7 +245,8 @@ def score(rec: dict, truth_path: Path, min_len: int, per_sample: list[str] | Non
     if rec.get("split_sep"):
         assign = split_by_sample(assign, rec["split_sep"])
     if not per_sample:
-        return evaluate(assign, tr, lengths).summary()
+        ev = evaluate(assign, tr, lengths)
+        return {**ev.summary(), "nc_genomes": _nc_genomes(ev)}
     tot: dict = {"nc": 0, "n_bins": 0, "n_genomes": 0, "grid": {}, "per_sample": {}}
     binned = allbp = 0.0
     for s in per_sample:
@@ -240,6 +256,7 @@ def score(rec: dict, truth_path: Path, min_len: int, per_sample: list[str] | Non
                       {c: lengths[c] for c in t_s})
         sm = ev.summary()
         tot["per_sample"][s] = sm["nc"]
+        tot.setdefault("nc_genomes", []).extend(f"{s}:{g}" for g in _nc_genomes(ev))
         for k in ("nc", "n_bins", "n_genomes"):
             tot[k] += sm[k]
         for k, v in sm["grid"].items():
@@ -251,7 +268,8 @@ def score(rec: dict, truth_path: Path, min_len: int, per_sample: list[str] | Non
     return tot
 
 
-def report(title: str, setup_info: dict, rows: dict[str, dict], out_md: Path) -> None:
+def report(title: str, setup_info: dict, rows: dict[str, dict], out_md: Path,
+           group_of: dict[str, str] | None = None) -> None:
     L = [f"# {title}", "", *setup_info.pop("_lines"), "",
          "| binner | NC (R>=0.9, P>=0.95) | bins | binned bp | wall (s) | peak RSS (GB) | status |",
          "|---|---:|---:|---:|---:|---:|---|"]
@@ -262,6 +280,16 @@ def report(title: str, setup_info: dict, rows: dict[str, dict], out_md: Path) ->
         binned = f"{100 * r['binned_bp_frac']:.1f}%" if "binned_bp_frac" in r else "-"
         L.append(f"| {name} | {nc} | {r.get('n_bins', '-')} | {binned} | "
                  f"{r.get('wall_s', '-')} | {r.get('peak_rss_gb', '-')} | {r.get('status', '')} |")
+    if group_of:
+        groups = sorted(set(group_of.values()))
+        total = {g: sum(1 for v in group_of.values() if v == g) for g in groups}
+        L += ["", "NC genomes per strain group (genomes in the group; multi-split: summed over samples):", "",
+              "| binner | " + " | ".join(f"{g} ({total[g]})" for g in groups) + " |",
+              "|---|" + "---:|" * len(groups)]
+        for name, r in rows.items():
+            if "nc_genomes" in r:
+                got = [group_of.get(x.split(":", 1)[-1], "?") for x in r["nc_genomes"]]
+                L.append(f"| {name} | " + " | ".join(str(got.count(g)) for g in groups) + " |")
     L += ["", "Genomes recovered at recall >= R (columns) and precision >= P (rows), by bp:", ""]
     for name, r in rows.items():
         if "grid" not in r:
@@ -275,7 +303,7 @@ def report(title: str, setup_info: dict, rows: dict[str, dict], out_md: Path) ->
 
 # ---------------------------------------------------------------- modes
 
-def run_mode(mode: str, args, work: Path, genomes, depth, samples) -> tuple[dict, dict]:
+def run_mode(mode: str, args, work: Path, genomes, depth, samples, on_row) -> tuple[dict, dict]:
     d = work / mode
     d.mkdir(parents=True, exist_ok=True)
     n = len(samples)
@@ -295,7 +323,8 @@ def run_mode(mode: str, args, work: Path, genomes, depth, samples) -> tuple[dict
                              "megahit_peak_rss_gb": max(v or 0 for v in rss.values())}
         sources = [(f"{nm}{SPLIT_SEP}", d / f"megahit_{nm}" / "final.contigs.fa") for nm in names]
     contigs = d / "contigs.fna"
-    steps["contigs"] = cached(contigs, "contigs", write_contigs, sources, contigs, args.min_contig)
+    steps["contigs"] = cached(contigs, "contigs", write_contigs, sources, contigs, args.min_contig,
+                              mode == "multisplit")
     bamdir = d / "bam"
     steps["mapping"] = cached(bamdir, "mapping", map_samples, contigs, samples, bamdir, args)
     steps["truth"] = cached(d / "truth.tsv", "truth", build_truth, contigs, work, genomes, d / "truth.tsv", args)
@@ -307,13 +336,19 @@ def run_mode(mode: str, args, work: Path, genomes, depth, samples) -> tuple[dict
     vdir.mkdir(exist_ok=True)
     for b in bams:
         if not (vdir / os.path.basename(b)).exists():
-            os.symlink(b, vdir / os.path.basename(b))
+            os.symlink(os.path.abspath(b), vdir / os.path.basename(b))
     split = SPLIT_SEP if mode == "multisplit" else None
     rows = {}
     for b in peers.binners(str(contigs), bams, str(vdir), str(depthfile), str(d / "bins"), args.threads,
                            args.mem_cap_gb, args.min_len, split, tuple(args.binners)):
-        log(f"{mode}: {b.name} ...")
-        rec = peers.run_binner(b, str(d / "bins"), args.binner_timeout)
+        timeout = args.binner_timeout
+        if args.deadline:
+            timeout = min(timeout, int(args.deadline - time.time()))
+        if timeout < 60 and not Path(d / "bins" / f"{b.name}.result.json").exists():
+            rows[b.name] = {"status": "not run (deadline)"}
+            continue
+        log(f"{mode}: {b.name} (timeout {timeout} s) ...")
+        rec = peers.run_binner(b, str(d / "bins"), timeout)
         row = dict(rec)
         if rec["status"] == "ok":
             try:
@@ -324,7 +359,49 @@ def run_mode(mode: str, args, work: Path, genomes, depth, samples) -> tuple[dict
             row["wall_s_with_depth"] = round(row["wall_s"] + steps["depth"]["jgi_wall_s"], 1)
         rows[b.name] = row
         log(f"{mode}: {b.name}: {row['status']} NC {row.get('nc', '-')} {row.get('wall_s')} s")
+        on_row(steps, rows)  # the table so far, so that a killed run still leaves its rows
     return steps, rows
+
+
+def write_results(mode: str, steps: dict, rows: dict, args, argv, work: Path, genomes, depth, samples) -> None:
+    """benchmarks/results/<results>[_multisplit].md/.json from the steps and binner rows so far."""
+    groups = {}
+    for g in genomes:
+        groups[g.group] = groups.get(g.group, 0) + 1
+    present = int((depth > 0).sum())
+    n_pairs = sum(json.loads(Path(f"{work / 'reads' / f'S{j + 1}'}.step.json").read_text())["read_pairs"]
+                  for j in range(len(samples)))
+    ctg = steps["contigs"]
+    tr = steps["truth"]["truth"]
+    ev_bp = sum(v["bp"] for v in tr.values())
+    lines = [
+        f"Command: `python benchmarks/assembly/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+        "",
+        f"- {len(genomes)} genomes ({', '.join(f'{k} {v}' for k, v in sorted(groups.items()))}), "
+        f"{sum(g.total_bp for g in genomes) / 1e6:.1f} Mbp; {len(samples)} samples, median depth "
+        f"{args.depth}x (log-normal sigma {args.sigma}), {present} of {depth.size} genome-sample pairs present",
+        f"- reads: 2x150 wgsim (substitution errors 0.3%), {n_pairs / 1e6:.2f} M pairs in all",
+        f"- MEGAHIT ({'co-assembly' if mode == 'coassembly' else 'one assembly per sample'}, "
+        f"--k-list {args.k_list} --no-local -t {args.threads}): {steps['assembly']['wall_s']} s, peak "
+        f"{steps['assembly'].get('megahit_peak_rss_gb')} GB; {ctg['contigs']} contigs >= {args.min_contig} bp, "
+        f"{ctg['total_bp'] / 1e6:.1f} Mbp, N50 {ctg['n50']} bp; {ctg['contigs_ge1500']} contigs >= 1500 bp",
+        f"- mapping (minimap2 -ax sr, samtools sort): {steps['mapping']['wall_s']} s; "
+        f"jgi_summarize_bam_contig_depths {steps['depth']['jgi_wall_s']} s",
+        f"- truth (minimap2 asm5, genome covering >= {args.truth_min_cover:.0%} of a contig), contigs >= {args.min_len} bp: "
+        + ", ".join(f"{k} {v['contigs']} ({100 * v['bp'] / max(ev_bp, 1):.1f}% bp)" for k, v in sorted(tr.items())),
+    ]
+    if mode == "multisplit":
+        lines.append("- NC counted per sample (bins split by the S<n>C prefix) and summed, as VAMB counts")
+    lines.append("- wall times on the shared 2-core machine (other jobs running); MetaBAT2 and "
+                 "genomeface-depth exclude the depth file's time (above)")
+    info = {"mode": mode, "genomes": [g.name for g in genomes], "steps": steps, "args": vars(args),
+            "_lines": lines}
+    name = args.results if mode == "coassembly" else f"{args.results}_multisplit"
+    res_dir = ROOT / "benchmarks" / "results"
+    (res_dir / f"{name}.json").write_text(json.dumps({**{k: v for k, v in info.items() if k != '_lines'},
+                                                      "lines": lines, "binners": rows}, indent=1))
+    report(f"Assembly benchmark ({mode})", info, rows, res_dir / f"{name}.md", {g.name: g.group for g in genomes})
+    log(f"wrote benchmarks/results/{name}.md")
 
 
 def main(argv=None) -> int:
@@ -350,49 +427,16 @@ def main(argv=None) -> int:
     ap.add_argument("--mem-cap-gb", type=float, default=12.0, help="address-space cap of the peers")
     ap.add_argument("--step-timeout", type=int, default=5400)
     ap.add_argument("--binner-timeout", type=int, default=3600)
+    ap.add_argument("--deadline", type=lambda x: time.mktime(time.strptime(time.strftime("%Y-%m-%d ") + x, "%Y-%m-%d %H:%M")),
+                    help="HH:MM local time: binners get at most the time left until then")
     args = ap.parse_args(argv)
     work = Path(args.out)
     genomes, depth, samples = setup(args, work)
     modes = ["coassembly", "multisplit"] if args.mode == "both" else [args.mode]
     for mode in modes:
-        steps, rows = run_mode(mode, args, work, genomes, depth, samples)
-        groups = {}
-        for g in genomes:
-            groups[g.group] = groups.get(g.group, 0) + 1
-        present = int((depth > 0).sum())
-        n_pairs = sum(json.loads(Path(f"{work / 'reads' / f'S{j + 1}'}.step.json").read_text())["read_pairs"]
-                      for j in range(len(samples)))
-        ctg = steps["contigs"]
-        tr = steps["truth"]["truth"]
-        ev_bp = sum(v["bp"] for v in tr.values())
-        lines = [
-            f"Command: `python benchmarks/assembly/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
-            "",
-            f"- {len(genomes)} genomes ({', '.join(f'{k} {v}' for k, v in sorted(groups.items()))}), "
-            f"{sum(g.total_bp for g in genomes) / 1e6:.1f} Mbp; {len(samples)} samples, median depth "
-            f"{args.depth}x (log-normal sigma {args.sigma}), {present} of {depth.size} genome-sample pairs present",
-            f"- reads: 2x150 wgsim (substitution errors 0.3%), {n_pairs / 1e6:.2f} M pairs in all",
-            f"- MEGAHIT ({'co-assembly' if mode == 'coassembly' else 'one assembly per sample'}, "
-            f"--k-list {args.k_list} --no-local -t {args.threads}): {steps['assembly']['wall_s']} s, peak "
-            f"{steps['assembly'].get('megahit_peak_rss_gb')} GB; {ctg['contigs']} contigs >= {args.min_contig} bp, "
-            f"{ctg['total_bp'] / 1e6:.1f} Mbp, N50 {ctg['n50']} bp; {ctg['contigs_ge1500']} contigs >= 1500 bp",
-            f"- mapping (minimap2 -ax sr, samtools sort): {steps['mapping']['wall_s']} s; "
-            f"jgi_summarize_bam_contig_depths {steps['depth']['jgi_wall_s']} s",
-            f"- truth (minimap2 asm5, genome covering >= {args.truth_min_cover:.0%} of a contig), contigs >= {args.min_len} bp: "
-            + ", ".join(f"{k} {v['contigs']} ({100 * v['bp'] / max(ev_bp, 1):.1f}% bp)" for k, v in sorted(tr.items())),
-        ]
-        if mode == "multisplit":
-            lines.append("- NC counted per sample (bins split by the S<n>C prefix) and summed, as VAMB counts")
-        lines.append("- wall times on the shared 2-core machine (other jobs running); MetaBAT2 and "
-                     "genomeface-depth exclude the depth file's time (above)")
-        info = {"mode": mode, "genomes": [g.name for g in genomes], "steps": steps, "args": vars(args),
-                "_lines": lines}
-        name = args.results if mode == "coassembly" else f"{args.results}_multisplit"
-        res_dir = ROOT / "benchmarks" / "results"
-        (res_dir / f"{name}.json").write_text(json.dumps({**{k: v for k, v in info.items() if k != '_lines'},
-                                                          "lines": lines, "binners": rows}, indent=1))
-        report(f"Assembly benchmark ({mode})", info, rows, res_dir / f"{name}.md")
-        log(f"wrote benchmarks/results/{name}.md")
+        run_mode(mode, args, work, genomes, depth, samples,
+                 lambda steps, rows, mode=mode: write_results(mode, steps, rows, args, argv, work, genomes,
+                                                              depth, samples))
     return 0
 
 
