@@ -26,6 +26,18 @@ NOT_EXPOSED = {
 }
 
 
+#: bin() keywords that are not in the table (inputs, outputs, run control) -> how the actions fill them
+INPUTS = {
+    "contigs": "the contigs input: one sample's FASTA (bin) or the one assembly (bin-coassembly)",
+    "coverage": "bin-coassembly's depth input, written as a 'contigname' TSV in a temporary folder",
+    "bams": "the alignment_maps input: sorted and indexed copies in a temporary folder",
+    "outdir": "None: the actions return artifacts, the engine writes no output folder",
+    "force": "unused: there is no output folder to overwrite",
+    "progress": "False: QIIME 2 actions draw no progress bars",
+    "cache": "None: a stage-cache folder outside the artifacts would escape provenance, so every "
+             "action run computes its stages",
+}
+
 
 def _embedding_choices(name: str) -> tuple[str, ...]:
     """The shipped, named embeddings: paths of trained models are refused for the reason

@@ -470,9 +470,10 @@ def test_every_bin_keyword_is_exposed_or_excluded_with_a_reason():
     import genomeface_core
     from genomeface_core import params as gp
     from q2_genomeface import _params
-    not_parameters = {"contigs", "coverage", "bams", "outdir", "force", "progress"}  # inputs and outputs
-    keywords = [k for k in inspect.signature(genomeface_core.bin).parameters if k not in not_parameters]
-    assert sorted(keywords) == sorted(p.name for p in gp.BIN_PARAMS)
+    every = list(inspect.signature(genomeface_core.bin).parameters)
+    keywords = [p.name for p in gp.BIN_PARAMS]
+    for k in every:  # a bin() keyword outside the table is an input/output the actions fill, with how
+        assert k in keywords or len(_params.INPUTS.get(k, "")) > 10, f"bin() keyword {k!r}: expose or explain"
     for action in ("bin", "bin_coassembly"):
         spec = getattr(_actions(), action).signature.parameters
         for k in keywords:
