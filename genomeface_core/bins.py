@@ -13,11 +13,12 @@ from .io.fasta import gc_fraction
 
 UNBINNED = "unbinned"
 #: columns of bins.tsv, in order (one dict per bin with these keys)
-BIN_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination"]
+BIN_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination",
+               "embedding_gap"]
 
 
 def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], marker_counts: np.ndarray,
-              mean_depth: np.ndarray, *, min_bin_size: int, prefix: str
+              mean_depth: np.ndarray, *, min_bin_size: int, prefix: str, cluster_gap: np.ndarray | None = None
               ) -> tuple[list[str], dict[str, list[str]], list[dict]]:
     """Name the clusters of at least ``min_bin_size`` bp and tabulate their quality.
 
@@ -28,7 +29,11 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     so names do not depend on cluster ids.  Returns (bin name or ``unbinned``
     per contig; bin name -> member names in input order; one row per bin with
     the :data:`BIN_COLUMNS`: completeness and contamination in %, GC as a
-    fraction, N50 in bp, mean depth weighted by contig length).
+    fraction, N50 in bp, mean depth weighted by contig length, and
+    ``embedding_gap``: ``cluster_gap[cluster id]``, the largest gap ratio of a
+    >= 50 kb merge inside the bin (:mod:`genomeface_core.coherence`; above
+    ``max_merge_gap`` only where markers vouched for the merge: marker estimate
+    and embeddings disagree), 0 without ``cluster_gap``).
 
     >>> mc = np.zeros((4, 40), np.uint16); mc[0, :30] = 1; mc[1, :4] = 1; mc[2, :10] = 1
     >>> seqs = [b"ACGT" * 50, b"GGCC" * 25, b"AT" * 200, b"ACGT"]
@@ -38,7 +43,7 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     (['bin2', 'bin2', 'bin1', 'unbinned'], {'bin1': ['c'], 'bin2': ['a', 'b']})
     >>> table[1]
     {'bin': 'bin2', 'contigs': 2, 'size_bp': 300, 'n50_bp': 200, 'gc': 0.6667, 'mean_depth': 3.0, \
-'completeness': 75.0, 'contamination': 10.0}
+'completeness': 75.0, 'contamination': 10.0, 'embedding_gap': 0.0}
     """
     from .selection import quality
 
@@ -63,7 +68,8 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
         table.append(dict(bin=name, contigs=len(members), size_bp=int(ln.sum()), n50_bp=n50(ln),
                           gc=round(gc_fraction([seqs[j] for j in members]), 4),
                           mean_depth=float(np.average(mean_depth[members], weights=ln)),
-                          completeness=completeness, contamination=contamination))
+                          completeness=completeness, contamination=contamination,
+                          embedding_gap=round(float(cluster_gap[c]), 3) if cluster_gap is not None else 0.0))
     return assignment, bins, table
 
 

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_args(b)
     b.add_argument("-o", "--outdir", required=True, help="output folder (must be empty or absent)")
     b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    b.add_argument("--cache", metavar="DIR", help="stage cache folder: BAM depths, embeddings and marker genes "
+                   "are stored here keyed by the inputs' content and reused by a rerun (default: none)")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars (default: when stderr is a terminal)")
     params.add_arguments(b)
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bin":
             from .pipeline import bin as run_bin
             res = run_bin(args.contigs, args.coverage, bams=args.bams, outdir=args.outdir, force=args.force,
+                          cache=args.cache,
                           progress=sys.stderr.isatty() if args.progress is None else args.progress,
                           **_param_values(args))
             if not args.quiet:

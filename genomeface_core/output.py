@@ -73,6 +73,8 @@ def write_result(result: "BinResult", seqs: list[bytes], outdir: str | os.PathLi
         with open(os.path.join(tmp, "run.json"), "w") as fh:
             json.dump(result.run_info, fh, indent=2, sort_keys=True, default=str)
             fh.write("\n")
+        from .report import write_report
+        write_report(tmp)  # from the files just written, inside the transaction
         if os.path.exists(outdir):
             shutil.rmtree(outdir)
         os.rename(tmp, outdir)

@@ -111,6 +111,10 @@ BIN_PARAMS: tuple[Param, ...] = (
           "an unbinned contig joins the bin holding more than this fraction of its k neighbours if "
           "the bin's marker purity stays >= min-purity (fraction 0-1; 0.5: a strict majority; 1 disables)",
           ("--rescue-vote",), low=0, high=1, metavar="FRACTION"),
+    Param("max_merge_gap", float, 2.0,
+          "refuse a merge of >= 50 kb that markers cannot vouch for when its join distance exceeds this "
+          "multiple of the parts' nearest-neighbour distances (ratio; 0 disables; see docs/METHOD.md)",
+          ("--max-merge-gap",), low=0, metavar="RATIO"),
     Param("prefix", str, "bin", "bin name prefix (bins are PREFIX1, PREFIX2, ... by decreasing size)",
           ("--prefix",), metavar="PREFIX"),
 )

@@ -26,6 +26,7 @@ import numpy as np
 from . import __version__
 from . import params as params_table
 from .bins import name_bins
+from .cache import StageCache, digest_arrays, digest_file, digest_path
 from .errors import InputError
 from .io.fasta import Contigs, read_fasta
 
@@ -64,6 +65,7 @@ class Embedded:
     abundance: np.ndarray | None  # (n, e) unit vectors, or None
     abundance_weight: float
     all_names: list[str]
+    cache_key: dict | None = None  # contigs digest + min_contig_length when a stage cache is used
 
 
 def peak_rss_mb() -> float | None:
@@ -102,7 +104,8 @@ class StageTimer:
         log.info("%s done in %.2f s", stage, dt)
 
 
-def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, bams, threads):
+def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, bams, threads,
+                 cache: StageCache, key: dict | None):
     if coverage is not None and bams:
         raise InputError(coverage, "give either a coverage table or BAM files, not both")
     if coverage is not None:
@@ -111,7 +114,10 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
         return align_coverage(cov, all_contigs.names, kept.names, coverage), list(cov.samples)
     if bams:
         from .io.bam import read_bam_depths
-        depths = read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads)
+        # the expensive input: reused when the BAMs' content and the contig set are unchanged
+        depths = cache.get_or_compute(
+            "depths", key and dict(key, bams=[digest_file(b) for b in bams]),
+            lambda: {"depths": read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads)})["depths"]
         return depths, [os.path.basename(os.fspath(b)) for b in bams]
     return None, []
 
@@ -119,18 +125,21 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
           abundance_weight: float | None = None, threads: int = 1, timer: StageTimer | None = None,
-          chunk: int = 200_000) -> Embedded:
+          chunk: int = 200_000, cache: StageCache | None = None) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph).
 
     ``abundance``: ``raw`` (variance-stabilised depths), ``network`` (the
     shipped co-abundance network) or the path of a trained one.
     ``chunk``: contigs per feature/embedding batch for per-contig (trained) embeddings.
+    ``cache``: stage cache for the BAM depths, composition and abundance-network embeddings.
     """
     from . import embed as emb
     from .distance import abundance_weight as c2
-    from .features import kmer_features
 
     timer = timer or StageTimer()
+    cache = cache or StageCache(None)
+    # what every cached stage of these contigs depends on (content, not path or mtime)
+    key = None if cache.folder is None else dict(contigs=digest_file(contigs), min_contig_length=min_contig_length)
     comp = emb.get_composition(composition)
     ab_model = None if abundance == "raw" else _abundance_model(abundance)
     with timer("read"):
@@ -139,7 +148,33 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
         if len(keep) < 2:
             raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
         kept = allc.subset(keep)
-        depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads)
+        depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads, cache, key)
+    t0 = time.perf_counter()
+    x = cache.get_or_compute("embed", key and dict(key, composition=_model_key(composition)),
+                             lambda: {"composition": _composition_embedding(comp, kept, threads, timer, chunk)})
+    x = x["composition"]
+    if "embed" not in timer.timings:  # read back from the cache
+        timer.record("embed", time.perf_counter() - t0)
+    with timer("abundance"):
+        if depths is None:
+            y, w = None, 0.0
+        else:
+            y = emb.abundance(depths) if ab_model is None else cache.get_or_compute(
+                "abundance", key and dict(depths=digest_arrays(depths), abundance=_model_key(abundance)),
+                lambda: {"abundance": ab_model.embed(depths)})["abundance"]
+            if abundance_weight is not None:
+                w = float(abundance_weight)
+            else:
+                # the weight's constants belong to the pair of embeddings they were fitted for
+                v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition)
+                w = c2(depths.shape[1], *v)
+    return Embedded(kept, depths, samples, x, y, w, allc.names, key)
+
+
+def _composition_embedding(comp, kept: Contigs, threads: int, timer: StageTimer, chunk: int) -> np.ndarray:
+    """k-mer features -> composition embedding of the kept contigs (timed as features / embed)."""
+    from .features import kmer_features
+
     if comp.per_contig:
         # features -> embedding in chunks: the (n, 1712) matrix never exists whole
         # (6.8 GB per million contigs); timings split as features / embed
@@ -161,18 +196,15 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
         with timer("embed"):
             x = comp.embed(feats)
             del feats
-    with timer("abundance"):
-        if depths is None:
-            y, w = None, 0.0
-        else:
-            y = emb.abundance(depths) if ab_model is None else ab_model.embed(depths)
-            if abundance_weight is not None:
-                w = float(abundance_weight)
-            else:
-                # the weight's constants belong to the pair of embeddings they were fitted for
-                v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition)
-                w = c2(depths.shape[1], *v)
-    return Embedded(kept, depths, samples, x, y, w, allc.names)
+    return x
+
+
+def _model_key(name: str) -> list[str]:
+    """A model's identity in a cache key: trained models (files, folders) by content, shipped ones by
+    name and the content of the shipped weights (refitted weights within one version must miss);
+    ``FIRST+SECOND`` part by part."""
+    shipped = os.path.join(os.path.dirname(__file__), "embed", "weights")
+    return [digest_path(p) if os.path.exists(p) else f"{p}@{digest_path(shipped)}" for p in name.split("+")]
 
 
 def _abundance_model(name: str):
@@ -201,8 +233,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | Sequence[PathLike] | None = None, composition: str = "linear", abundance: str = "raw",
         abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1,
-        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, prefix: str = "bin", force: bool = False,
-        progress: bool = False) -> BinResult:
+        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, max_merge_gap: float = 2.0, prefix: str = "bin",
+        force: bool = False, progress: bool = False, cache: PathLike | None = None) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
     contigs: FASTA (plain or gzip) of the assembly.
@@ -212,13 +244,18 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     outdir: write bins and tables here (refused if non-empty unless ``force``);
         None writes nothing and only returns the result.
     progress: progress bars on stderr.
+    cache: folder of the stage cache (BAM depths, embeddings, marker genes keyed by
+        input content and the parameters that matter; see :mod:`genomeface_core.cache`),
+        so a rerun with other selection parameters skips them; None: no cache.
 
     Every other keyword is a method parameter described (type, default, range,
     units) in :data:`genomeface_core.params.BIN_PARAMS` and ``docs/options.md``,
     and checked against that table before any work.
     """
+    from .coherence import gap_ratios
     from .dendrogram import single_linkage
     from .mst import spanning_tree
+    from .report import projection
     from .rescue import rescue_unbinned
     from .selection import select_bins
 
@@ -226,32 +263,45 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
                   min_bin_size=min_bin_size, markers=_paths(markers), composition=composition,
                   abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
-                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, prefix=prefix)
+                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, max_merge_gap=max_merge_gap,
+                  prefix=prefix)
     xp = _check(params, outdir, force)
     timer = StageTimer()
+    stage_cache = StageCache(cache)
     e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
-                      abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer)
+                      abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer,
+                      cache=stage_cache)
     n = len(e.contigs.names)
     with timer("markers"):
-        counts = marker_counts(e.contigs, markers, threads=threads, progress=progress)
+        counts = marker_counts(e.contigs, markers, threads=threads, progress=progress, cache=stage_cache,
+                               key=e.cache_key)
     with timer("knn"):
         idx, dist = _knn(e, k, knn, xp, threads, progress)
     with timer("mst"):
         u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
     with timer("dendrogram"):
-        children, _ = single_linkage(n, u, v, d)
+        children, heights = single_linkage(n, u, v, d)
     with timer("select"):
-        labels, total_reward = select_bins(children, counts, min_purity)
+        gaps = gap_ratios(children, heights, e.contigs.lengths, dist[:, 0])
+        labels, total_reward, cluster_gap = select_bins(children, counts, min_purity, gaps=gaps,
+                                                        lengths=e.contigs.lengths,
+                                                        max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
     with timer("rescue"):
         labels, n_rescued = rescue_unbinned(idx, labels, counts, min_vote=rescue_vote, min_purity=min_purity)
+    xy = None
+    if outdir is not None:
+        with timer("projection"):  # for report.html: the binner's kNN graph laid out in 2-D
+            xy = projection(e.composition, e.abundance, e.abundance_weight, seed=seed, neighbours=(idx, dist),
+                            threads=threads)
     mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
     assignment, bins, table = name_bins(labels, e.contigs.names, e.contigs.seqs, counts, mean_depth,
-                                        min_bin_size=min_bin_size, prefix=prefix)
-    run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins))
+                                        min_bin_size=min_bin_size, prefix=prefix, cluster_gap=cluster_gap)
+    run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins),
+                         cache=dict(folder=stage_cache.folder, reused=stage_cache.reused))
     result = BinResult(e.contigs.names, assignment, bins, table, timer.timings, run_info)
     if outdir is not None:
         with timer("write"):
-            _write(result, e.contigs, counts, outdir, force)
+            _write(result, e.contigs, counts, xy, outdir, force)
     return result
 
 
@@ -270,13 +320,21 @@ def _check(params: dict, outdir: PathLike | None, force: bool):
 
 
 def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | None, *, threads: int = 1,
-                  progress: bool = False) -> np.ndarray:
-    """(n, 40) marker copies per contig: from the ``markers`` table(s) if given, else by gene calling."""
+                  progress: bool = False, cache: StageCache | None = None, key: dict | None = None) -> np.ndarray:
+    """(n, 40) marker copies per contig: from the ``markers`` table(s) if given, else by gene calling.
+
+    Gene calls go through ``cache`` under ``key`` (contigs digest + min_contig_length) when both are given.
+    """
     from .markers import find_markers, read_markers_tsv
 
     if markers is not None:
         return read_markers_tsv(markers, contigs.names, allow_unknown=True)
-    return find_markers(contigs.seqs, threads=threads, progress=progress)
+    def call() -> dict[str, np.ndarray]:
+        return {"counts": find_markers(contigs.seqs, threads=threads, progress=progress)}
+    if cache is None or key is None:
+        return call()["counts"]
+    genes = {m: v for m, v in _versions().items() if m in ("pyrodigal", "pyhmmer")}  # the callers' versions
+    return cache.get_or_compute("markers", dict(key, markers="pyrodigal+pyhmmer", **genes), call)["counts"]
 
 
 def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):
@@ -299,12 +357,15 @@ def _run_info(params: dict, e: Embedded, timer: StageTimer, **results) -> dict:
                 timings=timer.timings, memory_mb=timer.memory_mb, versions=_versions(), **results)
 
 
-def _write(result: BinResult, contigs: Contigs, counts: np.ndarray, outdir: PathLike, force: bool) -> None:
+def _write(result: BinResult, contigs: Contigs, counts: np.ndarray, xy: np.ndarray, outdir: PathLike,
+           force: bool) -> None:
     """Write the result with its extra files (one writer per file name) as one transaction."""
     from .markers import write_markers_tsv
     from .output import write_result
+    from .report import write_projection
 
-    extra = {"markers.tsv": lambda p: write_markers_tsv(p, contigs.names, counts)}
+    extra = {"markers.tsv": lambda p: write_markers_tsv(p, contigs.names, counts),
+             "projection.tsv": lambda p: write_projection(p, contigs.names, xy)}
     write_result(result, contigs.seqs, outdir, force=force, extra=extra)
 
 

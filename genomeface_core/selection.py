@@ -11,6 +11,17 @@ best(v) = max(R(v), best(l) + best(r)); v is kept when R(v) >= best(l) +
 best(r) and R(v) > 0.  Top-down, the highest kept node on every root-leaf path
 is a bin; contigs under no kept node are unbinned.  No recursion; linear in
 the number of nodes times |M|.
+
+Merges the markers cannot vouch for (not in the paper).  The reward is blind
+to sequence without markers: a 0.9 Mbp strain-specific part carrying 3
+markers, or two genome fragments with a few markers each, joins a bin at no
+cost.  A merge is *substantial* when its smaller side holds >= ``min_side_bp``;
+markers *vouch* for it when, had the sides been two genomes, they would be
+expected to share >= ``min_shared`` markers (TP_a * TP_b / |M|), so an
+absence of duplicates is evidence.  A substantial merge that markers do not
+vouch for and whose embedding gap ratio (:mod:`genomeface_core.coherence`)
+exceeds ``max_gap`` blocks its node and every ancestor up to the next
+substantial merge that markers vouch for: blocked nodes cannot be bins.
 """
 from __future__ import annotations
 
@@ -49,7 +60,7 @@ def reward(counts_row, min_purity):
 
 
 @nb.njit(cache=True, nogil=True)
-def _dp(children, leaf_counts, min_purity):
+def _dp(children, leaf_counts, min_purity, gaps, lengths, min_side_bp, max_gap, min_shared):
     n = leaf_counts.shape[0]
     m = leaf_counts.shape[1]
     total = 2 * n - 1
@@ -58,7 +69,11 @@ def _dp(children, leaf_counts, min_purity):
     r = np.zeros(total)
     best = np.zeros(total)
     keep = np.zeros(total, dtype=np.bool_)
+    blocked = np.zeros(total, dtype=np.bool_)
+    size = np.zeros(total)
+    worst = np.zeros(total)  # largest gap ratio of a substantial merge in the subtree
     for i in range(n):
+        size[i] = lengths[i]
         r[i] = reward(counts[i], min_purity)
         best[i] = r[i]
         keep[i] = r[i] > 0
@@ -69,60 +84,93 @@ def _dp(children, leaf_counts, min_purity):
         for j in range(m):
             s = np.int64(counts[a, j]) + np.int64(counts[b, j])
             counts[v, j] = s if s < 65535 else 65535  # saturate: only the root region can get there
+        size[v] = size[a] + size[b]
+        blocked[v] = blocked[a] or blocked[b]
+        worst[v] = max(worst[a], worst[b])
+        if min(size[a], size[b]) >= min_side_bp:
+            worst[v] = max(worst[v], gaps[t])
+            if tp_fp(counts[a])[0] * tp_fp(counts[b])[0] >= min_shared * m:
+                blocked[v] = False  # markers had a fair chance to object: the reward decides
+            elif gaps[t] > max_gap:
+                blocked[v] = True
         r[v] = reward(counts[v], min_purity)
         sub = best[a] + best[b]
-        if r[v] > 0 and r[v] >= sub:
+        if r[v] > 0 and r[v] >= sub and not blocked[v]:
             best[v] = r[v]
             keep[v] = True
         else:
             best[v] = sub
-    return counts, r, best, keep
+    return counts, r, best, keep, worst
 
 
 @nb.njit(cache=True, nogil=True)
 def _extract(children, keep, n):
-    """Cluster id of every node: the highest kept ancestor-or-self, or -1."""
+    """Cluster id of every leaf (the highest kept ancestor-or-self, or -1) and each cluster's node."""
     total = 2 * n - 1
     label = np.full(total, -1, dtype=np.int64)
+    top = np.empty(total, dtype=np.int64)
     nxt = 0
     for v in range(total - 1, -1, -1):  # parents before children
         if label[v] < 0 and keep[v]:
             label[v] = nxt
+            top[nxt] = v
             nxt += 1
         if v >= n and label[v] >= 0:
             t = v - n
             label[children[t, 0]] = label[v]
             label[children[t, 1]] = label[v]
-    return label[:n], nxt
+    return label[:n], top[:nxt]
 
 
-def select_bins(children: np.ndarray, marker_counts: np.ndarray, min_purity: float = 0.85):
+def select_bins(children: np.ndarray, marker_counts: np.ndarray, min_purity: float = 0.85, *,
+                gaps: np.ndarray | None = None, lengths: np.ndarray | None = None, min_side_bp: float = 50_000,
+                max_gap: float = 2.0, min_shared: float = 4.0):
     """Partition contigs by the reward-maximising cut of the dendrogram.
 
     ``children``: (n-1, 2) from :func:`genomeface_core.dendrogram.single_linkage`.
     ``marker_counts``: (n, |M|) copies of each marker per contig.
-    Returns (labels int64 (n,), -1 = unbinned; total reward of the cut).
+    ``gaps``: gap ratio of every merge (:func:`genomeface_core.coherence.gap_ratios`)
+    and ``lengths`` (bp) of the contigs; without them no merge is refused.
+    ``min_side_bp``, ``max_gap``, ``min_shared``: see the module docstring.
+    Returns (labels int64 (n,), -1 = unbinned; total reward of the cut;
+    largest gap ratio of a substantial merge inside each cluster, (clusters,)).
 
     >>> ch = np.array([[0, 1], [2, 3]])          # ((0,1),2)
     >>> mc = np.zeros((3, 40), np.uint16); mc[0, :20] = 1; mc[1, 20:] = 1; mc[2, :] = 1
-    >>> labels, total = select_bins(ch, mc)
+    >>> labels, total, _ = select_bins(ch, mc)
     >>> labels.tolist(), round(total, 3)
     ([0, 0, 1], 2.0)
+
+    Two 100 kb fragments with 2 markers each, joined across a gap (ratio 3):
+
+    >>> ch = np.array([[0, 1]]); mc = np.zeros((2, 40), np.uint16); mc[0, :2] = 1; mc[1, 2:4] = 1
+    >>> ln = np.array([100_000, 100_000])
+    >>> select_bins(ch, mc, gaps=np.array([3.0]), lengths=ln)[0].tolist()   # two bins
+    [1, 0]
+    >>> select_bins(ch, mc, gaps=np.array([1.1]), lengths=ln)[0].tolist()
+    [0, 0]
     """
     n = marker_counts.shape[0]
     mc = np.minimum(np.asarray(marker_counts), 65535).astype(np.uint16)
     if n == 1:
         r = reward(mc[0], min_purity)
-        return np.array([0 if r > 0 else -1]), float(r)
-    _, _, best, keep = _dp(np.asarray(children, np.int64), mc, float(min_purity))
-    labels, _ = _extract(np.asarray(children, np.int64), keep, n)
-    return labels, float(best[2 * n - 2])
+        return np.array([0 if r > 0 else -1]), float(r), np.zeros(int(r > 0))
+    children = np.asarray(children, np.int64)
+    if gaps is None:
+        gaps, lengths = np.zeros(n - 1), np.zeros(n)
+    _, _, best, keep, worst = _dp(children, mc, float(min_purity), np.asarray(gaps, np.float64),
+                                  np.asarray(lengths, np.float64), float(min_side_bp), float(max_gap),
+                                  float(min_shared))
+    labels, nodes = _extract(children, keep, n)
+    return labels, float(best[2 * n - 2]), worst[nodes]
 
 
 def node_rewards(children: np.ndarray, marker_counts: np.ndarray, min_purity: float = 0.85) -> np.ndarray:
     """R of every dendrogram node (2n-1,), for tests and diagnostics."""
     mc = np.minimum(np.asarray(marker_counts), 65535).astype(np.uint16)
-    _, r, _, _ = _dp(np.asarray(children, np.int64), mc, float(min_purity))
+    n = mc.shape[0]
+    _, r, _, _, _ = _dp(np.asarray(children, np.int64), mc, float(min_purity), np.zeros(n - 1), np.zeros(n),
+                        np.inf, np.inf, np.inf)
     return r
 
 

@@ -9,7 +9,7 @@ from genomeface_core.cli import build_parser
 from genomeface_core.errors import InputError
 
 #: bin() keywords that are inputs/outputs/run control, not parameters of the method
-NOT_PARAMETERS = {"contigs", "coverage", "bams", "outdir", "force", "progress"}
+NOT_PARAMETERS = {"contigs", "coverage", "bams", "outdir", "force", "progress", "cache"}
 DOC = Path(__file__).resolve().parents[1] / "docs" / "options.md"
 
 

@@ -119,7 +119,7 @@ def test_dp_equals_bruteforce_antichain(seed):
         cols = rng.choice(40, size=int(rng.integers(0, 30)), replace=False)
         mc[i, cols] = 1 + (rng.random(len(cols)) < 0.1 * g)
     r = node_rewards(ch, mc)
-    labels, total = select_bins(ch, mc)
+    labels, total, _ = select_bins(ch, mc)
     assert total == pytest.approx(_brute_force(ch, r, n))
     # the returned partition achieves the optimum
     got = sum(reward(mc[labels == c].sum(axis=0).astype(np.uint16), 0.85) for c in np.unique(labels[labels >= 0]))
