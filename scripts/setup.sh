@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create ./.venv (if missing) and install genomeface with its test extras.
+# Create ./.venv (if missing) and install genomeface with extras $GENOMEFACE_EXTRAS
+# (default "test,nn": pytest and TensorFlow for the network tests; "" = the default binning path only).
 # Optional system tools for the BAM tests (minimap2, samtools, MetaBAT's
 # jgi_summarize_bam_contig_depths) are installed from Debian when running as root.
 set -euo pipefail
@@ -9,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test,nn]'
+extras=${GENOMEFACE_EXTRAS-test,nn}
+.venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"
 if [ "${GENOMEFACE_SYSTEM_TOOLS:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=""
   command -v minimap2 >/dev/null || need="$need minimap2"
