@@ -5,7 +5,7 @@ may import the column names from here).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -18,8 +18,8 @@ BIN_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "compl
 
 
 def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], marker_counts: np.ndarray,
-              mean_depth: np.ndarray, *, min_bin_size: int, prefix: str, cluster_gap: np.ndarray | None = None
-              ) -> tuple[list[str], dict[str, list[str]], list[dict]]:
+              mean_depth: np.ndarray, *, min_bin_size: int, prefix: str, cluster_gap: np.ndarray | None = None,
+              cluster_names: Mapping[int, str] | None = None) -> tuple[list[str], dict[str, list[str]], list[dict]]:
     """Name the clusters of at least ``min_bin_size`` bp and tabulate their quality.
 
     ``labels``: (n,) cluster id per contig, -1 = unbinned.  ``marker_counts``:
@@ -33,7 +33,8 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     ``embedding_gap``: ``cluster_gap[cluster id]``, the largest gap ratio of a
     >= 50 kb merge inside the bin (:mod:`genomeface_core.coherence`; above
     ``max_merge_gap`` only where markers vouched for the merge: marker estimate
-    and embeddings disagree), 0 without ``cluster_gap``).
+    and embeddings disagree), 0 without ``cluster_gap``).  ``cluster_names``
+    (cluster id -> name) replaces the ``prefix<rank>`` names (multi-split).
 
     >>> mc = np.zeros((4, 40), np.uint16); mc[0, :30] = 1; mc[1, :4] = 1; mc[2, :10] = 1
     >>> seqs = [b"ACGT" * 50, b"GGCC" * 25, b"AT" * 200, b"ACGT"]
@@ -48,18 +49,12 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     from .selection import quality
 
     lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
-    clusters: dict[int, np.ndarray] = {}
-    by_label = np.argsort(labels, kind="stable")  # members of each cluster, in input order
-    ids, starts = np.unique(labels[by_label], return_index=True)
-    for c, members in zip(ids, np.split(by_label, starts[1:])):
-        if c >= 0 and lengths[members].sum() >= min_bin_size:
-            clusters[int(c)] = members
-    order = sorted(clusters, key=lambda c: (-int(lengths[clusters[c]].sum()), int(clusters[c][0])))
+    clusters = ranked_clusters(labels, lengths, min_bin_size)
     assignment = [UNBINNED] * len(names)
     bins: dict[str, list[str]] = {}
     table: list[dict] = []
-    for i, c in enumerate(order, 1):
-        name, members = f"{prefix}{i}", clusters[c]
+    for i, (c, members) in enumerate(clusters.items(), 1):
+        name = cluster_names[c] if cluster_names is not None else f"{prefix}{i}"
         for j in members:
             assignment[j] = name
         bins[name] = [names[j] for j in members]
@@ -71,6 +66,25 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
                           completeness=completeness, contamination=contamination,
                           embedding_gap=round(float(cluster_gap[c]), 3) if cluster_gap is not None else 0.0))
     return assignment, bins, table
+
+
+def ranked_clusters(labels: np.ndarray, lengths: np.ndarray, min_bp: int = 0) -> dict[int, np.ndarray]:
+    """Cluster id -> member indices (input order) of clusters of >= ``min_bp``, largest first.
+
+    Ties in bp go to the cluster whose first contig comes first, so the order
+    does not depend on cluster ids.
+
+    >>> {c: m.tolist() for c, m in ranked_clusters(np.array([1, 0, 1, -1]), np.array([5, 20, 5, 99])).items()}
+    {0: [1], 1: [0, 2]}
+    """
+    clusters: dict[int, np.ndarray] = {}
+    by_label = np.argsort(labels, kind="stable")  # members of each cluster, in input order
+    ids, starts = np.unique(labels[by_label], return_index=True)
+    for c, members in zip(ids, np.split(by_label, starts[1:])):
+        if c >= 0 and lengths[members].sum() >= min_bp:
+            clusters[int(c)] = members
+    order = sorted(clusters, key=lambda c: (-int(lengths[clusters[c]].sum()), int(clusters[c][0])))
+    return {c: clusters[c] for c in order}
 
 
 def n50(lengths: np.ndarray) -> int:

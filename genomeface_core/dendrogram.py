@@ -55,6 +55,45 @@ def single_linkage(n: int, u: np.ndarray, v: np.ndarray, d: np.ndarray) -> tuple
     return children, np.asarray(d, np.float32)[order]
 
 
+@nb.njit(cache=True, nogil=True)
+def _induced(children, heights, keep_index, n_keep):
+    n = children.shape[0] + 1
+    rep = np.full(2 * n - 1, -1, dtype=np.int64)  # node of the induced tree each node maps to
+    for j in range(n_keep):
+        rep[keep_index[j]] = j
+    out = np.empty((max(n_keep - 1, 0), 2), dtype=np.int64)
+    out_h = np.empty(max(n_keep - 1, 0), dtype=heights.dtype)
+    t2 = 0
+    for t in range(n - 1):
+        ra = rep[children[t, 0]]
+        rb = rep[children[t, 1]]
+        if ra >= 0 and rb >= 0:
+            out[t2, 0] = min(ra, rb)
+            out[t2, 1] = max(ra, rb)
+            out_h[t2] = heights[t]
+            rep[n + t] = n_keep + t2
+            t2 += 1
+        else:
+            rep[n + t] = ra if ra >= 0 else rb
+    return out, out_h
+
+
+def induced_tree(children: np.ndarray, heights: np.ndarray, leaves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The dendrogram restricted to ``leaves`` (sorted indices): single linkage of that subset.
+
+    A merge with a side holding none of the leaves disappears; leaf j of the
+    result is ``leaves[j]``.  (Cophenetic distances of an ultrametric restricted
+    to a subset are the subset's single-linkage tree.)
+
+    >>> ch, h = single_linkage(4, np.array([0, 1, 2]), np.array([1, 2, 3]), np.array([1.0, 2.0, 3.0]))
+    >>> sub, sh = induced_tree(ch, h, np.array([0, 2, 3]))   # ((0,1),2),3) without leaf 1
+    >>> sub.tolist(), sh.tolist()
+    ([[0, 1], [2, 3]], [2.0, 3.0])
+    """
+    leaves = np.asarray(leaves, dtype=np.int64)
+    return _induced(np.asarray(children, np.int64), np.asarray(heights), leaves, len(leaves))
+
+
 def to_scipy_linkage(children: np.ndarray, heights: np.ndarray) -> np.ndarray:
     """SciPy linkage matrix (n-1, 4) for comparisons and plotting."""
     n = len(children) + 1

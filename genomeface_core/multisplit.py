@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
+import numpy as np
+
 from .errors import InputError
 
-__all__ = ["DEFAULT_SEP", "sample_of", "split_bins"]
+__all__ = ["DEFAULT_SEP", "sample_bin_names", "sample_groups", "sample_of", "split_bins"]
 
 #: VAMB's default binsplit separator (``BinSplitter._DEFAULT_SPLITTER``).
 DEFAULT_SEP = "C"
@@ -80,3 +82,34 @@ def split_bins(bins: Mapping[str, Sequence[str]], sep: str = DEFAULT_SEP) -> dic
             sample = _split_name(str(contig), sep)
             out.setdefault(sample, {}).setdefault(f"{sample}{sep}{bin_name}", []).append(contig)
     return out
+
+
+
+def sample_groups(samples: Sequence[str]) -> tuple[list[str], list[np.ndarray]]:
+    """Sample names (sorted) and the indices of each one's contigs, in input order.
+
+    >>> sample_groups(["S2", "S1", "S2"])
+    (['S1', 'S2'], [array([1]), array([0, 2])])
+    """
+    names, index = np.unique(np.asarray(samples, dtype=str), return_inverse=True)
+    return [str(x) for x in names], [np.flatnonzero(index == i) for i in range(len(names))]
+
+
+def sample_bin_names(labels: np.ndarray, lengths: np.ndarray, cluster_group: np.ndarray, samples: Sequence[str],
+                     sep: str, prefix: str) -> dict[int, str]:
+    """Name each sample's clusters ``<sample><sep><prefix><rank>``, rank by decreasing bp within the sample.
+
+    ``cluster_group``: the sample (index into ``samples``) of every cluster id.
+
+    >>> sample_bin_names(np.array([0, 1, 2, 2, -1]), np.array([5, 9, 3, 3, 7]), np.array([0, 0, 1]),
+    ...                  ["S1", "S2"], "C", "bin")
+    {1: 'S1Cbin1', 0: 'S1Cbin2', 2: 'S2Cbin1'}
+    """
+    from .bins import ranked_clusters
+
+    names: dict[int, str] = {}
+    for g, sample in enumerate(samples):
+        mine = np.where((labels >= 0) & (cluster_group[np.maximum(labels, 0)] == g), labels, -1)
+        for rank, c in enumerate(ranked_clusters(mine, lengths), 1):
+            names[c] = f"{sample}{sep}{prefix}{rank}"
+    return names

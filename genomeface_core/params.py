@@ -115,6 +115,10 @@ BIN_PARAMS: tuple[Param, ...] = (
           "refuse a merge of >= 50 kb that markers cannot vouch for when its join distance exceeds this "
           "multiple of the parts' nearest-neighbour distances (ratio; 0 disables; see docs/METHOD.md)",
           ("--max-merge-gap",), low=0, metavar="RATIO"),
+    Param("split_sep", str, None,
+          "multi-split: contigs are named <sample><SEP><contig> (genomeface concatenate; VAMB uses C); "
+          "bins are found jointly, then split by sample and named <sample><SEP><bin>",
+          ("--split-sep",), nullable=True, metavar="SEP"),
     Param("prefix", str, "bin", "bin name prefix (bins are PREFIX1, PREFIX2, ... by decreasing size)",
           ("--prefix",), metavar="PREFIX"),
 )
@@ -125,7 +129,13 @@ _BY_NAME = {p.name: p for p in BIN_PARAMS}
 #: The QIIME 2 and Nextflow owners fill their own shell's entries.
 NOT_EXPOSED: dict[str, dict[str, str]] = {
     "cli": {},
-    "q2": {},
+    "q2": {
+        "markers": "a path to precomputed contig<TAB>marker tables is a cache of the engine's own "
+                   "gene calling; a QIIME 2 parameter cannot carry a file (provenance records values, "
+                   "not files outside artifacts), so the actions always call genes",
+        "split_sep": "samples come from the SampleData artifacts, not from contig-name prefixes: "
+                     "'bin' cuts each sample's assembly on its own",
+    },
     "nextflow": {},
 }
 

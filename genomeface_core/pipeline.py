@@ -91,7 +91,8 @@ class StageTimer:
         self.memory_mb: dict[str, float | None] = {}
 
     def record(self, stage: str, seconds: float) -> None:
-        self.timings[stage] = round(seconds, 3)
+        """Add ``seconds`` to the stage (a stage run once per sample sums)."""
+        self.timings[stage] = round(self.timings.get(stage, 0.0) + seconds, 3)
         self.memory_mb[stage] = peak_rss_mb()
 
     @contextmanager
@@ -233,7 +234,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | Sequence[PathLike] | None = None, composition: str = "linear", abundance: str = "raw",
         abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1,
-        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, max_merge_gap: float = 2.0, prefix: str = "bin",
+        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, max_merge_gap: float = 2.0,
+        split_sep: str | None = None, prefix: str = "bin",
         force: bool = False, progress: bool = False, cache: PathLike | None = None) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
@@ -252,19 +254,17 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     units) in :data:`genomeface_core.params.BIN_PARAMS` and ``docs/options.md``,
     and checked against that table before any work.
     """
-    from .coherence import gap_ratios
     from .dendrogram import single_linkage
     from .mst import spanning_tree
     from .report import projection
-    from .rescue import rescue_unbinned
-    from .selection import select_bins
+    from .multisplit import sample_bin_names, sample_groups
 
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
                   min_bin_size=min_bin_size, markers=_paths(markers), composition=composition,
                   abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
                   threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, max_merge_gap=max_merge_gap,
-                  prefix=prefix)
+                  split_sep=split_sep, prefix=prefix)
     xp = _check(params, outdir, force)
     timer = StageTimer()
     stage_cache = StageCache(cache)
@@ -272,6 +272,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                       abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer,
                       cache=stage_cache)
     n = len(e.contigs.names)
+    samples = _contig_samples(contigs, e.contigs.names, split_sep) if split_sep else None
     with timer("markers"):
         counts = marker_counts(e.contigs, markers, threads=threads, progress=progress, cache=stage_cache,
                                key=e.cache_key)
@@ -281,21 +282,21 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
     with timer("dendrogram"):
         children, heights = single_linkage(n, u, v, d)
-    with timer("select"):
-        gaps = gap_ratios(children, heights, e.contigs.lengths, dist[:, 0])
-        labels, total_reward, cluster_gap = select_bins(children, counts, min_purity, gaps=gaps,
-                                                        lengths=e.contigs.lengths,
-                                                        max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
-    with timer("rescue"):
-        labels, n_rescued = rescue_unbinned(idx, labels, counts, min_vote=rescue_vote, min_purity=min_purity)
+    groups = [np.arange(n)] if samples is None else sample_groups(samples)[1]
+    labels, total_reward, cluster_gap, n_rescued, cluster_group = _cut(
+        children, heights, counts, e.contigs.lengths, idx, dist, groups, timer, min_purity=min_purity,
+        max_merge_gap=max_merge_gap, rescue_vote=rescue_vote)
     xy = None
     if outdir is not None:
         with timer("projection"):  # for report.html: the binner's kNN graph laid out in 2-D
             xy = projection(e.composition, e.abundance, e.abundance_weight, seed=seed, neighbours=(idx, dist),
                             threads=threads)
     mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
+    cluster_names = None if samples is None else sample_bin_names(
+        labels, e.contigs.lengths, cluster_group, sample_groups(samples)[0], split_sep, prefix)
     assignment, bins, table = name_bins(labels, e.contigs.names, e.contigs.seqs, counts, mean_depth,
-                                        min_bin_size=min_bin_size, prefix=prefix, cluster_gap=cluster_gap)
+                                        min_bin_size=min_bin_size, prefix=prefix, cluster_gap=cluster_gap,
+                                        cluster_names=cluster_names)
     run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins),
                          cache=dict(folder=stage_cache.folder, reused=stage_cache.reused))
     result = BinResult(e.contigs.names, assignment, bins, table, timer.timings, run_info)
@@ -303,6 +304,60 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         with timer("write"):
             _write(result, e.contigs, counts, xy, outdir, force)
     return result
+
+
+def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths: np.ndarray, idx: np.ndarray,
+         dist: np.ndarray, groups: Sequence[np.ndarray], timer: StageTimer, *, min_purity: float,
+         max_merge_gap: float, rescue_vote: float):
+    """DP cut and rescue in each group of contigs: all of them, or one group per sample (multi-split).
+
+    A group is cut on the dendrogram induced on its contigs (single linkage
+    restricted to them), so a genome assembled in two samples, whose markers
+    the joint tree sees twice, is one bin in each; rescue votes count only
+    neighbours of the same group.  Returns (cluster id per contig, -1
+    unbinned; total reward; each cluster's largest gap ratio; contigs
+    rescued; each cluster's group).
+    """
+    from .coherence import gap_ratios
+    from .dendrogram import induced_tree
+    from .rescue import rescue_unbinned
+    from .selection import select_bins
+
+    n = len(lengths)
+    labels = np.full(n, -1, dtype=np.int64)
+    local = np.full(n, -1, dtype=np.int64)
+    gaps_of, group_of, total, rescued = [], [], 0.0, 0
+    for g, members in enumerate(groups):
+        ch, h = (children, heights) if len(members) == n else induced_tree(children, heights, members)
+        ln, mc = lengths[members], counts[members]
+        local[members] = np.arange(len(members))
+        nb = local[idx[members]]  # -1: a neighbour from another group
+        local[members] = -1
+        with timer("select"):
+            # nearest neighbour within the group (the same genome's copy from another sample is no scale)
+            first = np.argmax(nb >= 0, axis=1)
+            nn = np.where((nb >= 0).any(axis=1), dist[members, first], dist[members, -1])
+            gaps = gap_ratios(ch, h, ln, nn)
+            lab, reward, cgap = select_bins(ch, mc, min_purity, gaps=gaps, lengths=ln,
+                                            max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
+        with timer("rescue"):
+            nb = np.where(nb >= 0, nb, np.arange(len(members))[:, None])  # outside votes as the contig itself
+            lab, k = rescue_unbinned(nb, lab, mc, min_vote=rescue_vote, min_purity=min_purity)
+        labels[members] = np.where(lab >= 0, lab + len(gaps_of), -1)
+        gaps_of.extend(cgap)
+        group_of.extend([g] * len(cgap))
+        total, rescued = total + reward, rescued + k
+    return labels, total, np.asarray(gaps_of), rescued, np.asarray(group_of, dtype=np.int64)
+
+
+def _contig_samples(contigs: PathLike, names: Sequence[str], sep: str) -> list[str]:
+    """Each contig's sample for multi-split (InputError naming the FASTA when a name has no prefix)."""
+    from .multisplit import sample_of
+
+    try:
+        return sample_of(names, sep)
+    except InputError as exc:
+        raise InputError(contigs, exc.problem) from None
 
 
 def _check(params: dict, outdir: PathLike | None, force: bool):

@@ -18,12 +18,8 @@ from genomeface_core import params as gp
 #: bin() keyword -> QIIME 2 parameter name, where the keyword is not a word
 Q2_NAME = {"k": "neighbours"}
 
-#: bin() keyword -> why the QIIME 2 actions do not take it
-NOT_EXPOSED = {
-    "markers": "a path to precomputed contig<TAB>marker tables is a cache of the engine's own "
-               "gene calling; a QIIME 2 parameter cannot carry a file (provenance records values, "
-               "not files outside artifacts), so the actions always call genes",
-}
+#: bin() keyword -> why the QIIME 2 actions do not take it (kept in the engine's table)
+NOT_EXPOSED = gp.NOT_EXPOSED["q2"]
 
 
 #: bin() keywords that are not in the table (inputs, outputs, run control) -> how the actions fill them

@@ -151,3 +151,56 @@ def test_names_without_separator_raise():
         split_bins({"b": ["Ck141_7"]})
     with pytest.raises(InputError, match="separator"):
         sample_of(["S1Ck141_1"], "")
+
+
+def test_bin_split_sep_bins_jointly_and_splits_by_sample(tmp_path):
+    """bin(split_sep=...): one bin per genome and sample holding it, binned on the joint tree.
+
+    Sample 1 assembled genomes 0 and 1, sample 2 genomes 1 and 2 (whole genomes, 10-40 kb
+    contigs); every sample's reads map to the concatenation, so a contig's depths are its
+    genome's abundances in the two samples.
+    """
+    import genomeface_core
+
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    genomes = [b"".join(read_fasta(GENOMES / r["file"]).seqs) for r in pick_genomes(3)]
+    abundance = np.array([[12.0, 0.5], [6.0, 9.0], [0.5, 15.0]])
+    rng = np.random.default_rng(5)
+    genome_of = {}
+    with open(tmp_path / "cat.fna", "w") as fa, open(tmp_path / "depth.tsv", "w") as dt:
+        dt.write("contigname\tS1\tS2\n")
+        for s, members in enumerate([(0, 1), (1, 2)], 1):
+            pos = 0
+            for g in members:
+                for start in range(0, len(genomes[g]) - 10_000, 20_000):
+                    name = f"S{s}Ck141_{pos}"     # both samples reuse assembler names
+                    pos += 1
+                    genome_of[name] = g
+                    fa.write(f">{name}\n{genomes[g][start:start + 20_000].decode()}\n")
+                    d = abundance[g] * np.exp(rng.normal(0, 0.05, 2))
+                    dt.write(f"{name}\t{d[0]:.3f}\t{d[1]:.3f}\n")
+    res = genomeface_core.bin(tmp_path / "cat.fna", tmp_path / "depth.tsv", threads=2, split_sep="C",
+                              outdir=tmp_path / "out")
+    by_genome = {}
+    # measured: S1Cbin1 genome 0, S1Cbin2 + S2Cbin2 genome 1 (95% complete each), S2Cbin1 genome 2;
+    # without per-sample cuts genome 1's markers count twice and it is never binned
+    for b, members in res.bins.items():
+        sample, _, joint = b.partition("C")
+        assert {m.partition("C")[0] for m in members} == {sample}      # one sample per bin
+        assert len({genome_of[m] for m in members}) == 1                 # one genome per bin
+        by_genome.setdefault(genome_of[members[0]], []).append((sample, joint))
+    assert sorted(by_genome) == [0, 1, 2]
+    assert sorted(s for s, _ in by_genome[1]) == ["S1", "S2"]           # genome 1: a bin in each sample
+    assert (tmp_path / "out" / "bins" / f"S1C{by_genome[1][0][1]}.fna").exists()
+    rows = [ln.split("\t")[0] for ln in open(tmp_path / "out" / "bins.tsv")][1:]
+    assert sorted(rows) == sorted(res.bins)
+
+
+def test_bin_split_sep_names_the_fasta_when_a_contig_has_no_prefix(tmp_path, capsys):
+    fa = tmp_path / "plain.fna"
+    fa.write_text(">k141_1\n" + "ACGTTGCA" * 400 + "\n>k141_2\n" + "TTGACCAG" * 400 + "\n")
+    assert main(["-q", "bin", "-i", str(fa), "-o", str(tmp_path / "out"), "--split-sep", "C"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(fa) in err[0] and "k141_1" in err[0]
+    assert not (tmp_path / "out").exists()
