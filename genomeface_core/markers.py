@@ -25,9 +25,18 @@ above the calibrated cutoff.  (C. diphtheriae NCTC11397 cut at random into
 ~5 kb pieces, against the intact genome: ``closed=False`` loses 3 and
 double-counts 1 marker copy, ``closed=True`` loses 6; at ~10 kb 0/0 vs 1/0.)
 
-Contigs are processed in batches of about 20 Mbp (gene calling in a thread
-pool, Pyrodigal releases the GIL; then one ``hmmsearch`` with ``cpus=threads``
-over the batch's proteins), so memory does not grow with the assembly.
+Contigs are processed in batches of about 20 Mbp, so memory does not grow
+with the assembly.  Two modes (:data:`MARKER_MODES`):
+
+* ``"exact"``: genes on every contig (thread pool, Pyrodigal releases the
+  GIL), then one ``hmmsearch`` with ``cpus=threads`` over the batch's
+  proteins;
+* ``"fast"`` (:mod:`genomeface_core.markers_fast`): a six-frame seed scan
+  (:mod:`genomeface_core.markers_seeds`) flags the ORFs that can be part of
+  a marker; the same gene finder runs on windows of those ORFs +-1 kb, and
+  each gene in a flagged ORF is searched only with the HMMs that flagged
+  it.  Same HMMs, cutoffs and best-COG assignment; see
+  ``benchmarks/results/markers.md`` for speed and agreement with exact.
 
 >>> len(MARKER_IDS), MARKER_IDS[0], "COG0086" in MARKER_IDS
 (40, 'COG0012', False)
@@ -54,7 +63,7 @@ __all__ = [
 #: ``find_markers(mode=...)`` choices: ``"fast"`` (gene calling and hmmsearch
 #: only around seed-scan candidates) and ``"exact"`` (every gene of every contig).
 MARKER_MODES = ("fast", "exact")
-DEFAULT_MODE = "exact"
+DEFAULT_MODE = "fast"
 
 #: COG searched for fetchMGs-compatible best-hit assignment but not reported.
 _DROPPED = ("COG0086",)

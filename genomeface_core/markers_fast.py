@@ -37,7 +37,7 @@ __all__ = ["WINDOW_BITS", "HMM_BITS", "MARGIN_BP", "candidate_proteins"]
 #: Ungapped seed extension score (bits) that makes an ORF a candidate.
 WINDOW_BITS = 30.0
 #: Extension score (bits) for an HMM to be searched against a candidate's genes.
-HMM_BITS = 20.0
+HMM_BITS = 30.0
 #: Flank (bp) added on each side of a candidate ORF before gene calling.
 MARGIN_BP = 1000
 

@@ -7,7 +7,7 @@ genes, BLAST's two-hit method on HMMER's scores:
 * every contig is translated in its six frames (translation table 11) and
   cut into open reading frames at stop codons and unknown bases;
 * *seeds* are k-mers (k = 6) of Murphy's 10-letter reduced amino-acid
-  alphabet that score >= 10 bits against some window of a marker HMM's match
+  alphabet that score >= 9 bits against some window of a marker HMM's match
   emissions (log-odds, the words PSI-BLAST would call a profile's
   neighbourhood); a :class:`SeedTable` maps each to its (HMM, position);
 * two seeds of one HMM on one diagonal (ORF residue - HMM position) of one
@@ -18,8 +18,11 @@ genes, BLAST's two-hit method on HMMER's scores:
 
 The scan is one Numba pass per frame that releases the GIL (threads scan
 chunks of contigs in parallel).  On 10 shared genomes cut into 4,331 contigs
-(26 Mbp) every one of the 399 marker genes of the exact path lies in an ORF
-scoring >= 39.8 bits, while ORFs >= 30 bits cover 2.8% of the sequence.
+(26 Mbp), with 10-bit seeds, every one of the 399 marker genes of the exact
+path lies in an ORF scoring >= 39.8 bits, while ORFs >= 30 bits cover 2.8%
+of the sequence; on 18 other genomes one divergent ribosomal protein S7
+(COG0049) reached 28.7 bits with 9.5-bit seeds and 98.7 with 9-bit seeds,
+hence 9 (about 2.5x the table entries of 10, 2.5x the scan time).
 
 >>> codes = encode_nt(b"ATGGCNa")
 >>> codes.tolist()
@@ -49,6 +52,8 @@ __all__ = [
 #: stop codon, 21 a codon with a non-ACGT base.  (Printed as ``*`` and ``.``.)
 AA_LETTERS = "ACDEFGHIKLMNPQRSTVWY*."
 STOP, UNKNOWN = 20, 21
+#: Shortest ORF scanned (residues): Prodigal calls no gene under 60 bp.
+MIN_ORF_AA = 20
 
 #: Translation table 11 (bacteria, archaea), codons in TCAG order as NCBI lists them.
 _NCBI11_AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
@@ -164,7 +169,7 @@ def _kmers_above(lo: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, 
 
 
 @functools.lru_cache(maxsize=None)
-def seed_table(k: int = 6, threshold: float = 10.0, groups: tuple[str, ...] = MURPHY10) -> SeedTable:
+def seed_table(k: int = 6, threshold: float = 9.0, groups: tuple[str, ...] = MURPHY10) -> SeedTable:
     """:class:`SeedTable` of the fetchMGs HMMs (incl. COG0086): every reduced
     k-mer scoring >= ``threshold`` bits against some window of an HMM."""
     import pyhmmer
@@ -188,7 +193,8 @@ def seed_table(k: int = 6, threshold: float = 10.0, groups: tuple[str, ...] = MU
 
 @nb.njit(cache=True, nogil=True)
 def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_hmm, ent_pos, log_odds,
-                hoff, hlen, window, xdrop, min_bits, last, tag, ext_to, best, out, n_out):
+                hoff, hlen, window, xdrop, min_bits, min_orf, last, tag, ext_to, best, touched,
+                out, n_out):
     """Scan the ORFs of one frame (residue codes ``res``) for seeds; see
     :func:`scan_seeds`.  Appends rows (frame, orf start, orf end, hmm, bits)
     to ``out`` from row ``n_out``; returns the new row count and ``out``
@@ -204,9 +210,10 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_h
         b = a
         while b < nres and res[b] < 20:
             b += 1
-        if b - a >= k:
-            for j in range(nh):
-                best[j] = -1.0
+        # Prodigal calls no gene shorter than 60 bp (min_edge_gene): shorter
+        # ORFs, most of the random ones, cannot hold a called marker
+        if b - a >= max(k, min_orf):
+            n_touched = 0
             code = 0
             for q in range(a, b):
                 if q - a >= k:  # drop the letter leaving the word
@@ -259,9 +266,13 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_h
                         p -= 1
                     total += top
                     ext_to[j, slot] = g0 + right
+                    if best[j] < 0.0:
+                        touched[n_touched] = j
+                        n_touched += 1
                     if total > best[j]:
                         best[j] = total
-            for j in range(nh):
+            for t in range(n_touched):
+                j = touched[t]
                 if best[j] >= min_bits:
                     if n_out == out.shape[0]:
                         grown = np.empty((2 * out.shape[0], 5), np.float64)
@@ -274,21 +285,25 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_h
                     out[n_out, 3] = j
                     out[n_out, 4] = best[j]
                     n_out += 1
+                best[j] = -1.0
         a = b + 1
     return n_out, out
 
 
 @nb.njit(cache=True, nogil=True)
 def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, ent_hmm, ent_pos,
-                log_odds, hoff, hlen, window, xdrop, min_bits, nslots):
+                log_odds, hoff, hlen, window, xdrop, min_bits, min_orf, nslots):
     """Seed scan of contigs ``nt[starts[c]:ends[c]]`` on both strands.
     Rows: (contig, strand +1/-1, start, end, hmm, bits), coordinates on the
     forward strand of the contig, half-open."""
     nh = len(hoff)
-    last = np.full((nh, nslots), -1, np.int64)
-    tag = np.full((nh, nslots), -(1 << 40), np.int64)
-    ext_to = np.full((nh, nslots), -1, np.int64)
-    best = np.empty(nh, np.float64)
+    # int32 keeps the three tables (41 x 1024 slots) in L2 cache; global
+    # positions stay < 2**31 for any batch under ~1 Gbp
+    last = np.full((nh, nslots), -1, np.int32)
+    tag = np.full((nh, nslots), -(1 << 30), np.int32)
+    ext_to = np.full((nh, nslots), -1, np.int32)
+    best = np.full(nh, -1.0)  # per-ORF best extension of each HMM, -1 = none
+    touched = np.empty(nh, np.int64)
     out = np.empty((64, 5), np.float64)
     rows = np.empty((64, 6), np.float64)
     n_rows = 0
@@ -313,9 +328,9 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, e
                     x = f + 3 * p
                     res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
                 n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, present, offsets,
-                                         ent_hmm, ent_pos,
-                                         log_odds, hoff, hlen, window, xdrop, min_bits, last, tag,
-                                         ext_to, best, out, n_out)
+                                         ent_hmm, ent_pos, log_odds, hoff, hlen, window, xdrop,
+                                         min_bits, min_orf, last, tag, ext_to, best, touched,
+                                         out, n_out)
                 g0 += nres + 1
             if n_rows + n_out > rows.shape[0]:
                 grown = np.empty((2 * (n_rows + n_out), 6), np.float64)
@@ -339,7 +354,7 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, e
 
 def scan_seeds(
     seqs: Sequence[bytes | str], table: SeedTable, *, window: int = 40, xdrop: float = 20.0,
-    min_bits: float = 30.0, nslots: int = 4096,
+    min_bits: float = 30.0, nslots: int = 1024,
 ) -> np.ndarray:
     """Open reading frames of ``seqs`` that look like part of a marker.
 
@@ -367,4 +382,4 @@ def scan_seeds(
             nt[a : a + n] = encode_nt(s)
     return _scan_batch(nt, starts, ends, _codon_aa(), table.k, table.base, table.reduce,
                        table.present, table.offsets, table.hmm, table.pos, table.log_odds, table.hmm_offsets,
-                       table.lengths, window, float(xdrop), float(min_bits), nslots)
+                       table.lengths, window, float(xdrop), float(min_bits), MIN_ORF_AA, nslots)
