@@ -108,7 +108,8 @@ class SeedTable:
     """Seeds of the marker HMMs, as a CSR map from k-mer code (base-``len(groups)``
     digits of the reduced letters) to the (HMM index, match position) pairs
     where that k-mer scores above the threshold: entries
-    ``offsets[c]:offsets[c+1]`` of ``hmm`` and ``pos``."""
+    ``offsets[c]:offsets[c+1]`` of ``hmm`` and ``pos`` (and of ``packed``,
+    ``pos << 6 | hmm``, what the scan reads)."""
 
     def __init__(self, k: int, groups: Sequence[str], codes: np.ndarray, hmm: np.ndarray,
                  pos: np.ndarray, names: Sequence[str], log_odds: Sequence[np.ndarray]):
@@ -124,9 +125,9 @@ class SeedTable:
         order = np.argsort(codes, kind="stable")
         self.hmm = hmm[order].astype(np.int32)
         self.pos = pos[order].astype(np.int32)
+        # (position << 6) | hmm in one int32: one memory access per entry
+        self.packed = (self.pos << 6) | self.hmm
         self.offsets = np.searchsorted(codes[order], np.arange(self.base**k + 1)).astype(np.int32)
-        # k-mers with any entry: a small array that stays in cache
-        self.present = (self.offsets[1:] > self.offsets[:-1]).astype(np.uint8)
         red = np.full(22, self.base, dtype=np.uint8)  # stop/unknown -> invalid letter
         for g, letters in enumerate(groups):
             for a in letters:
@@ -177,6 +178,8 @@ def seed_table(k: int = 6, threshold: float = 9.0, groups: tuple[str, ...] = MUR
     from genomeface_core.markers import _load_hmms
 
     hmms = _load_hmms()
+    if len(hmms) > 64:
+        raise ValueError("seed entries pack the HMM index in 6 bits")
     bg = np.asarray(pyhmmer.plan7.Background(hmms[0].alphabet).residue_frequencies)[:20]
     codes, hmm_idx, pos, names, full = [], [], [], [], []
     for j, hmm in enumerate(hmms):
@@ -192,7 +195,7 @@ def seed_table(k: int = 6, threshold: float = 9.0, groups: tuple[str, ...] = MUR
 
 
 @nb.njit(cache=True, nogil=True)
-def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_hmm, ent_pos, log_odds,
+def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_odds,
                 hoff, hlen, window, xdrop, min_bits, min_orf, last, tag, ext_to, best, touched,
                 out, n_out):
     """Scan the ORFs of one frame (residue codes ``res``) for seeds; see
@@ -219,12 +222,12 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_h
                 if q - a >= k:  # drop the letter leaving the word
                     code -= reduce[res[q - k]] * lead
                 code = code * base + reduce[res[q]]
-                if q - a < k - 1 or not present[code]:
+                if q - a < k - 1:
                     continue
                 s = q - k + 1
                 for e in range(offsets[code], offsets[code + 1]):
-                    j = ent_hmm[e]
-                    d = s - ent_pos[e]
+                    j = packed[e] & 63
+                    d = s - (packed[e] >> 6)
                     gd = g0 + d
                     gs = g0 + s
                     slot = gd & dmask
@@ -291,7 +294,7 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, present, offsets, ent_h
 
 
 @nb.njit(cache=True, nogil=True)
-def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, ent_hmm, ent_pos,
+def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
                 log_odds, hoff, hlen, window, xdrop, min_bits, min_orf, nslots):
     """Seed scan of contigs ``nt[starts[c]:ends[c]]`` on both strands.
     Rows: (contig, strand +1/-1, start, end, hmm, bits), coordinates on the
@@ -327,8 +330,8 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, present, offsets, e
                 for p in range(nres):
                     x = f + 3 * p
                     res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
-                n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, present, offsets,
-                                         ent_hmm, ent_pos, log_odds, hoff, hlen, window, xdrop,
+                n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, offsets,
+                                         packed, log_odds, hoff, hlen, window, xdrop,
                                          min_bits, min_orf, last, tag, ext_to, best, touched,
                                          out, n_out)
                 g0 += nres + 1
@@ -381,5 +384,5 @@ def scan_seeds(
         if n:
             nt[a : a + n] = encode_nt(s)
     return _scan_batch(nt, starts, ends, _codon_aa(), table.k, table.base, table.reduce,
-                       table.present, table.offsets, table.hmm, table.pos, table.log_odds, table.hmm_offsets,
+                       table.offsets, table.packed, table.log_odds, table.hmm_offsets,
                        table.lengths, window, float(xdrop), float(min_bits), MIN_ORF_AA, nslots)
