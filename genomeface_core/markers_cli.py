@@ -33,14 +33,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-i", "--contigs", required=True, metavar="FASTA", help="contigs (plain or .gz)")
     p.add_argument("-o", "--output", required=True, metavar="TSV", help="output contig<TAB>marker table")
     # -m and -t exactly as bin has them (same flags, default, help and checks)
-    params.add_arguments(p, ["min_contig_length", "threads"])
+    params.add_arguments(p, ["min_contig_length", "markers_mode", "threads"])
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when stderr is a terminal)")
     return p
 
 
 def call_markers(contigs: str | os.PathLike, *, min_contig_length: int, threads: int = 1,
-                 progress: bool = False):
+                 progress: bool = False, mode: str = "fast"):
     """(names, counts) of the contigs of ``contigs`` >= ``min_contig_length`` bp:
     counts is the uint16 (n, 40) array of :func:`~genomeface_core.markers.find_markers`."""
     import numpy as np
@@ -52,7 +52,7 @@ def call_markers(contigs: str | os.PathLike, *, min_contig_length: int, threads:
     kept = allc.subset(np.flatnonzero(allc.lengths >= min_contig_length))
     log.info("%d of %d contigs >= %d bp in %s", len(kept.names), len(allc.names), min_contig_length,
              os.fspath(contigs))
-    return kept.names, find_markers(kept.seqs, threads=threads, progress=progress)
+    return kept.names, find_markers(kept.seqs, threads=threads, progress=progress, mode=mode)
 
 
 def _write_atomic(path: str, names, counts) -> None:
@@ -81,7 +81,8 @@ def run(args) -> int:
     if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
         raise InputError(out, "output folder does not exist")
     names, counts = call_markers(args.contigs, min_contig_length=args.min_contig_length, threads=args.threads,
-                                 progress=sys.stderr.isatty() if args.progress is None else args.progress)
+                                 progress=sys.stderr.isatty() if args.progress is None else args.progress,
+                                 mode=args.markers_mode)
     _write_atomic(out, names, counts)
     log.info("%d marker copies on %d contigs written to %s", int(counts.sum()), int(counts.any(axis=1).sum()), out)
     return 0

@@ -232,10 +232,10 @@ def _network_constants(model, composition: str) -> tuple[float, float]:
 
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
-        markers: PathLike | Sequence[PathLike] | None = None, composition: str = "linear", abundance: str = "raw",
-        abundance_weight: float | None = None, k: int = 16, knn: str = "auto", device: str = "cpu", threads: int = 1,
-        seed: int = 0, min_purity: float = 0.85, rescue_vote: float = 0.5, max_merge_gap: float = 2.0,
-        split_sep: str | None = None, prefix: str = "bin",
+        markers: PathLike | Sequence[PathLike] | None = None, markers_mode: str = "fast",
+        composition: str = "linear", abundance: str = "raw", abundance_weight: float | None = None, k: int = 16,
+        knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0, min_purity: float = 0.85,
+        rescue_vote: float = 0.5, max_merge_gap: float = 2.0, split_sep: str | None = None, prefix: str = "bin",
         force: bool = False, progress: bool = False, cache: PathLike | None = None) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
@@ -261,7 +261,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
 
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
                   bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
-                  min_bin_size=min_bin_size, markers=_paths(markers), composition=composition,
+                  min_bin_size=min_bin_size, markers=_paths(markers), markers_mode=markers_mode,
+                  composition=composition,
                   abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
                   threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, max_merge_gap=max_merge_gap,
                   split_sep=split_sep, prefix=prefix)
@@ -275,7 +276,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     samples = _contig_samples(contigs, e.contigs.names, split_sep) if split_sep else None
     with timer("markers"):
         counts = marker_counts(e.contigs, markers, threads=threads, progress=progress, cache=stage_cache,
-                               key=e.cache_key)
+                               key=e.cache_key, mode=markers_mode)
     with timer("knn"):
         idx, dist = _knn(e, k, knn, xp, threads, progress)
     with timer("mst"):
@@ -375,7 +376,8 @@ def _check(params: dict, outdir: PathLike | None, force: bool):
 
 
 def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | None, *, threads: int = 1,
-                  progress: bool = False, cache: StageCache | None = None, key: dict | None = None) -> np.ndarray:
+                  progress: bool = False, cache: StageCache | None = None, key: dict | None = None,
+                  mode: str = "fast") -> np.ndarray:
     """(n, 40) marker copies per contig: from the ``markers`` table(s) if given, else by gene calling.
 
     Gene calls go through ``cache`` under ``key`` (contigs digest + min_contig_length) when both are given.
@@ -385,11 +387,12 @@ def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | Non
     if markers is not None:
         return read_markers_tsv(markers, contigs.names, allow_unknown=True)
     def call() -> dict[str, np.ndarray]:
-        return {"counts": find_markers(contigs.seqs, threads=threads, progress=progress)}
+        return {"counts": find_markers(contigs.seqs, threads=threads, progress=progress, mode=mode)}
     if cache is None or key is None:
         return call()["counts"]
     genes = {m: v for m, v in _versions().items() if m in ("pyrodigal", "pyhmmer")}  # the callers' versions
-    return cache.get_or_compute("markers", dict(key, markers="pyrodigal+pyhmmer", **genes), call)["counts"]
+    return cache.get_or_compute("markers", dict(key, markers="pyrodigal+pyhmmer", mode=mode, **genes),
+                                call)["counts"]
 
 
 def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):

@@ -95,3 +95,10 @@ def test_validate_accepts_defaults_and_edges():
 def test_options_doc_is_current():
     assert DOC.read_text() == params.options_doc(), \
         "docs/options.md is stale: python -m genomeface_core.params > docs/options.md"
+
+
+def test_markers_mode_choices_are_the_engines():
+    from genomeface_core.markers import DEFAULT_MODE, MARKER_MODES
+
+    p = params.get("markers_mode")
+    assert p.choices == MARKER_MODES and p.default == DEFAULT_MODE
