@@ -2,7 +2,7 @@
 
 Genomes from ../shared/genomes (catalog.tsv, sorted by file name; every
 ``--every``-th from ``--offset``) are cut into contigs as the benchmark mocks
-cut them (``simulate.fragment``, heavy-tailed lengths, >= 1000 bp, seed 0).
+cut them (``mock.fragment``, heavy-tailed lengths, >= 1000 bp, seed 0).
 
 Measured:
 
@@ -34,7 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genomeface_core import markers as M  # noqa: E402
-from genomeface_core.simulate import fragment, read_genome  # noqa: E402
+from genomeface_core.io.fasta import read_genome  # noqa: E402
+from genomeface_core.mock import fragment  # noqa: E402
 
 BANDS = [(1000, 2500), (2500, 5000), (5000, 10_000), (10_000, 50_000), (50_000, 10**12)]
 
@@ -164,7 +165,7 @@ def main(argv=None) -> int:
     out(f"Command: `nice -n 10 .venv/bin/python benchmarks/markers_speed.py --every {args.every} "
         f"--offset {args.offset} --profile-mbp {args.profile_mbp:g} --threads {args.threads}`  ")
     out(f"Genomes: {len(files)} of the shared catalog (sorted by file, every {args.every}th from "
-        f"{args.offset}), cut by `simulate.fragment` (heavy-tailed, >= 1 kb, seed 0): "
+        f"{args.offset}), cut by `mock.fragment` (heavy-tailed, >= 1 kb, seed 0): "
         f"{len(seqs)} contigs, {total_mbp:.1f} Mbp.  Timing subset: {len(sub)} contigs, {sub_mbp:.1f} Mbp.  ")
     out(f"Machine: {os.cpu_count()} cores shared with other jobs; load average at start "
         f"{os.getloadavg()[0]:.1f}.  Wall-clock rates are depressed by the load; CPU-second rates "
