@@ -54,3 +54,12 @@ def test_truth_assigns_clean_contigs_and_excludes_chimeras(tmp_path):
     t, ex = truth.assign(open(tmp_path / "t.paf"), {k: len(v) for k, v in contigs.items()})
     assert t == {"ca": "g000", "cb": "g001"}
     assert ex == {"chim": "chimeric", "junk": "unaligned"}
+
+
+def test_doctests():
+    import doctest
+
+    import reads
+    import run
+    for mod in (pick, reads, truth, run):
+        assert doctest.testmod(mod).failed == 0, mod.__name__
