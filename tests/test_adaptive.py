@@ -29,7 +29,7 @@ def mock():
 def test_learns_from_long_contigs_deterministically(mock, caplog):
     from benchmarks.lab.folds import embedding_auroc
     from genomeface_core.embed import get_composition
-    from genomeface_core.embed.adaptive import fit_adaptive
+    from genomeface_core.embed.adaptive import WEIGHT_FACTOR, fit_adaptive
 
     seqs, lengths, X, gi = mock
     assert np.sum(lengths >= 10_000) >= 30
@@ -37,7 +37,7 @@ def test_learns_from_long_contigs_deterministically(mock, caplog):
         a = fit_adaptive(seqs, lengths, seed=0, threads=1)
     assert "learned from" in caplog.text
     lin = get_composition("linear")
-    assert (a.name, a.v1, a.v2, a.per_contig) == ("adaptive", lin.v1, lin.v2, True)
+    assert (a.name, a.v1, a.v2, a.per_contig) == ("adaptive", lin.v1 / WEIGHT_FACTOR, lin.v2 / WEIGHT_FACTOR, True)
     e = a.embed(X)
     assert e.shape == (len(X), 64)
     assert np.allclose(np.linalg.norm(e, axis=1), 1, atol=1e-5)
@@ -70,3 +70,12 @@ def test_tiny_assembly_falls_back_to_shipped(mock, caplog):
         c = fit_adaptive([seqs[i] for i in few], lengths[few], seed=0)
     assert c is get_composition("linear")
     assert "5 contig(s) of >= 10000 bp (need 30); using the shipped linear metric alone" in caplog.text
+
+
+def test_doctests():
+    import doctest
+
+    from genomeface_core.embed import adaptive
+
+    r = doctest.testmod(adaptive)
+    assert r.attempted >= 3 and r.failed == 0
