@@ -82,7 +82,8 @@ BIN_PARAMS: tuple[Param, ...] = (
           "calls as exact on every shared genome, 5-8x less time) or exact (every contig, every HMM)",
           ("--markers-mode",), choices=("fast", "exact")),  # = markers.MARKER_MODES (tested)
     Param("composition", str, "linear",
-          "composition embedding: linear (shipped learned metric), tnf, kmer1712, network, "
+          "composition embedding: linear (shipped learned metric), adaptive (linear joined with a metric "
+          "learned from this assembly's long contigs), tnf, kmer1712, network, "
           "linear+network (both, concatenated), or the path of a model trained with "
           "'genomeface train-composition' (FIRST+SECOND concatenates two)",
           ("--composition", "--composition-model"), metavar="NAME|PATH"),

@@ -125,7 +125,7 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
-          abundance_weight: float | None = None, threads: int = 1, timer: StageTimer | None = None,
+          abundance_weight: float | None = None, threads: int = 1, seed: int = 0, timer: StageTimer | None = None,
           chunk: int = 200_000, cache: StageCache | None = None) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph).
 
@@ -133,6 +133,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
     shipped co-abundance network) or the path of a trained one.
     ``chunk``: contigs per feature/embedding batch for per-contig (trained) embeddings.
     ``cache``: stage cache for the BAM depths, composition and abundance-network embeddings.
+    ``seed``: draws the windows of ``composition="adaptive"`` (the metric learned from these contigs).
     """
     from . import embed as emb
     from .distance import abundance_weight as c2
@@ -141,7 +142,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
     cache = cache or StageCache(None)
     # what every cached stage of these contigs depends on (content, not path or mtime)
     key = None if cache.folder is None else dict(contigs=digest_file(contigs), min_contig_length=min_contig_length)
-    comp = emb.get_composition(composition)
+    comp = None if composition in emb.FITTED else emb.get_composition(composition)
     ab_model = None if abundance == "raw" else _abundance_model(abundance)
     with timer("read"):
         allc = read_fasta(contigs)
@@ -150,8 +151,13 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
             raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
         kept = allc.subset(keep)
         depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads, cache, key)
+    if comp is None:
+        from .embed.adaptive import fit_adaptive
+        with timer("adapt"):
+            comp = fit_adaptive(kept.seqs, kept.lengths, seed=seed, threads=threads)
     t0 = time.perf_counter()
-    x = cache.get_or_compute("embed", key and dict(key, composition=_model_key(composition)),
+    model_key = [f"{composition}/seed{seed}"] if composition in emb.FITTED else _model_key(composition)
+    x = cache.get_or_compute("embed", key and dict(key, composition=model_key),
                              lambda: {"composition": _composition_embedding(comp, kept, threads, timer, chunk)})
     x = x["composition"]
     if "embed" not in timer.timings:  # read back from the cache
@@ -264,12 +270,13 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                   min_bin_size=min_bin_size, markers=_paths(markers), markers_mode=markers_mode,
                   composition=composition,
                   abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
-                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote, max_merge_gap=max_merge_gap,
-                  split_sep=split_sep, prefix=prefix)
+                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote,
+                  max_merge_gap=max_merge_gap, split_sep=split_sep, prefix=prefix)
     xp = _check(params, outdir, force)
     timer = StageTimer()
     stage_cache = StageCache(cache)
     e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
+                      seed=seed,
                       abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer,
                       cache=stage_cache)
     n = len(e.contigs.names)

@@ -39,11 +39,14 @@ def _embedding_choices(name: str) -> tuple[str, ...]:
     """The shipped, named embeddings: paths of trained models are refused for the reason
     ``markers`` is (a parameter cannot carry a file)."""
     from genomeface_core import embed
-    return (*embed.COMPOSITIONS, *embed.ENSEMBLES) if name == "composition" else ("raw", "network")
+    if name == "composition":
+        return (*embed.COMPOSITIONS, *embed.ENSEMBLES, *embed.FITTED)
+    return ("raw", "network")
 
 
 _HELP = {  # where the engine's help names what QIIME 2 does not accept (paths) or write (run.json)
-    "composition": "Composition embedding: linear (the shipped learned metric), tnf, kmer1712, network "
+    "composition": "Composition embedding: linear (the shipped learned metric), adaptive (linear joined "
+                   "with a metric learned from this assembly's long contigs), tnf, kmer1712, network "
                    "(the shipped composition network; needs genomeface's nn extra, TensorFlow) or "
                    "linear+network (both, concatenated).",
     "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate) or network (the "

@@ -79,3 +79,21 @@ def test_doctests():
 
     r = doctest.testmod(adaptive)
     assert r.attempted >= 3 and r.failed == 0
+
+
+def test_bin_composition_adaptive_through_the_pipeline(mock, tmp_path):
+    """--composition adaptive from bin(): fitted on the run's contigs, seeded, cached per seed."""
+    import genomeface_core
+    from genomeface_core.pipeline import embed_contigs
+
+    seqs, lengths, _, _ = mock
+    fa = tmp_path / "contigs.fna"
+    fa.write_text("".join(f">c{i}\n{s.decode()}\n" for i, s in enumerate(seqs)))
+    e = embed_contigs(fa, composition="adaptive", seed=3, threads=1)
+    assert e.composition.shape == (len(seqs), 64)
+    again = embed_contigs(fa, composition="adaptive", seed=3, threads=1, cache=None)
+    assert np.array_equal(e.composition, again.composition)
+    res = genomeface_core.bin(fa, composition="adaptive", markers_mode="fast", threads=1, seed=3,
+                              cache=tmp_path / "cache")
+    assert res.run_info["timings"]["adapt"] > 0
+    assert res.run_info["parameters"]["composition"] == "adaptive"

@@ -126,6 +126,9 @@ def get_composition(name: str | os.PathLike) -> Composition:
 
 
 # registered ensembles -> their fitted (v1, v2) (benchmarks/fit_mixing.py)
+#: composition embeddings fitted inside each run, on the assembly itself (:mod:`.adaptive`)
+FITTED = ("adaptive",)
+
 ENSEMBLES: dict[str, tuple[float, float]] = {
     "linear+network": (0.1737, 1e-6),
 }
