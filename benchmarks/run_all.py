@@ -238,7 +238,7 @@ def plot() -> None:
             continue
         for b, r in d["binners"].items():
             if "nc" in r:
-                pts.append((d["dataset"], b, r["wall_s"], r["nc"]))
+                pts.append((d.get("dataset", f.stem), b, r["wall_s"], r["nc"]))
     if not pts:
         return
     script = f"""
