@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -39,10 +40,14 @@ def timed(cmd: list[str], log: str, timeout: int, mem_cap_gb: float | None = Non
     with open(log, "w") as fh:
         fh.write(" ".join(cmd) + "\n")
         fh.flush()
+        # own process group: a timeout must stop the binner's children too, not only /usr/bin/time
+        proc = subprocess.Popen(full, stdout=fh, stderr=subprocess.STDOUT, env=e, start_new_session=True)
         try:
-            rc = subprocess.run(full, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout, env=e).returncode
+            rc = proc.wait(timeout=timeout)
             status = "ok" if rc == 0 else f"failed (rc {rc})"
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
             rc, status = -9, f"timeout ({timeout} s)"
     wall = time.monotonic() - t0
     rss = None
