@@ -67,7 +67,7 @@ class Binner:
     name: str
     cmd: list[str]
     bins: str          # path (relative to outdir) of the contig->bin table or bin folder
-    fmt: str           # genomeface_core.evaluate.read_bins format
+    fmt: str           # benchmarks.lab.evaluate.read_bins format
     mem_cap_gb: float | None = None
     pre: list[str] = field(default_factory=list)   # steps this row's time includes (labels)
     split_sep: str | None = None                   # split clusters by contig-name prefix

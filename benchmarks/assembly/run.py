@@ -16,7 +16,7 @@ Steps (each cached in --out; a rerun skips what is finished, so a crashed run re
 6. binners (peers.py): genomeface from BAMs, genomeface from the MetaBAT depth file, MetaBAT2
    (+ ``jgi_summarize_bam_contig_depths``, timed apart), VAMB, SemiBin2; wall time and peak RSS
    from ``/usr/bin/time -v``; peers capped with ``prlimit --as``; a failure is a result row;
-7. evaluation (genomeface_core.evaluate, as benchmarks/evaluate.py): NC (recall >= 0.9,
+7. evaluation (benchmarks/lab/evaluate.py, as benchmarks/evaluate.py): NC (recall >= 0.9,
    precision >= 0.95 by bp), the recall x precision grid; multi-split counts NC per sample
    (bins split by the sample prefix) and sums them, as VAMB does.
 
@@ -45,7 +45,7 @@ import peers  # noqa: E402
 import pick  # noqa: E402
 import reads  # noqa: E402
 import truth as truthmod  # noqa: E402
-from genomeface_core.evaluate import PRECISIONS, RECALLS, evaluate, read_bins, read_truth  # noqa: E402
+from benchmarks.lab.evaluate import PRECISIONS, RECALLS, evaluate, read_bins, read_truth  # noqa: E402
 from genomeface_core.io.fasta import format_fasta, read_fasta  # noqa: E402
 
 SPLIT_SEP = "C"

@@ -100,7 +100,7 @@ def assign(paf_lines: Iterable[str], lengths: Mapping[str, int], min_cover: floa
 
 
 def write_truth(path: str, truth: Mapping[str, str], lengths: Mapping[str, int]) -> None:
-    """truth.tsv as genomeface_core.evaluate.read_truth reads it (contig, genome, length)."""
+    """truth.tsv as benchmarks.lab.evaluate.read_truth reads it (contig, genome, length)."""
     with open(path + ".part", "w") as fh:
         fh.write("contig\tgenome\tlength\n")
         for c, g in truth.items():
