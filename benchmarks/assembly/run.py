@@ -45,7 +45,7 @@ import peers  # noqa: E402
 import pick  # noqa: E402
 import reads  # noqa: E402
 import truth as truthmod  # noqa: E402
-from benchmarks.lab.evaluate import PRECISIONS, RECALLS, evaluate, read_bins, read_truth  # noqa: E402
+from benchmarks.lab.evaluate import evaluate, grid_markdown, read_bins, read_truth  # noqa: E402
 from genomeface_core.io.fasta import format_fasta, read_fasta  # noqa: E402
 
 SPLIT_SEP = "C"
@@ -292,12 +292,8 @@ def report(title: str, setup_info: dict, rows: dict[str, dict], out_md: Path,
                 L.append(f"| {name} | " + " | ".join(str(got.count(g)) for g in groups) + " |")
     L += ["", "Genomes recovered at recall >= R (columns) and precision >= P (rows), by bp:", ""]
     for name, r in rows.items():
-        if "grid" not in r:
-            continue
-        L += [f"**{name}**", "", "| P \\ R | " + " | ".join(str(x) for x in RECALLS) + " |",
-              "|---|" + "---:|" * len(RECALLS)]
-        L += [f"| {p} | " + " | ".join(str(r["grid"][f"{x},{p}"]) for x in RECALLS) + " |" for p in PRECISIONS]
-        L.append("")
+        if "grid" in r:
+            L += grid_markdown(name, r["grid"])
     out_md.write_text("\n".join(L) + "\n")
 
 

@@ -185,11 +185,14 @@ def format_markdown(results: dict[str, dict], extra_cols: Sequence[str] = ()) ->
                           f"{100 * r['binned_bp_frac']:.1f}%", *extra]))
     lines += ["", "Genomes recovered at recall >= R (columns) and precision >= P (rows):", ""]
     for name, r in results.items():
-        if "grid" not in r:
-            continue
-        lines += [f"**{name}**", "", "| P \\ R | " + " | ".join(str(x) for x in RECALLS) + " |",
-                  "|---|" + "---:|" * len(RECALLS)]
-        for p in PRECISIONS:
-            lines.append(f"| {p} | " + " | ".join(str(r["grid"][f"{x},{p}"]) for x in RECALLS) + " |")
-        lines.append("")
+        if "grid" in r:
+            lines += grid_markdown(name, r["grid"])
     return "\n".join(lines)
+
+
+def grid_markdown(name: str, grid: dict) -> list[str]:
+    """Markdown lines of one binner's recall x precision grid (``summary()["grid"]``), then a blank line."""
+    lines = [f"**{name}**", "", "| P \\ R | " + " | ".join(str(x) for x in RECALLS) + " |",
+             "|---|" + "---:|" * len(RECALLS)]
+    lines += [f"| {p} | " + " | ".join(str(grid[f"{x},{p}"]) for x in RECALLS) + " |" for p in PRECISIONS]
+    return lines + [""]
