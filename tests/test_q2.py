@@ -548,7 +548,8 @@ def test_cli_help():
                 "--p-neighbours", "--p-rescue-vote", "--p-composition", "--o-mags", "--o-contig-map",
                 "--o-unbinned-contigs", "--o-quality"):
         assert opt in r.stdout, opt
-    assert "--p-markers" not in r.stdout
+    assert "--p-markers-mode" in r.stdout
+    assert not re.search(r"--p-markers(?![-\w])", r.stdout)  # the file-path option is not exposed
 
 
 class TestExamples(TestPluginBase):
