@@ -262,23 +262,20 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     """
     from .dendrogram import single_linkage
     from .mst import spanning_tree
-    from .report import projection
     from .multisplit import sample_bin_names, sample_groups
+    from .report import projection
 
+    given = locals()  # every keyword of the table, as called (recorded in run.json, validated by the table)
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
-                  bams=[os.fspath(b) for b in bams or []], min_contig_length=min_contig_length,
-                  min_bin_size=min_bin_size, markers=_paths(markers), markers_mode=markers_mode,
-                  composition=composition,
-                  abundance=os.fspath(abundance), abundance_weight=abundance_weight, k=k, knn=knn, device=device,
-                  threads=threads, seed=seed, min_purity=min_purity, rescue_vote=rescue_vote,
-                  max_merge_gap=max_merge_gap, split_sep=split_sep, prefix=prefix)
+                  bams=[os.fspath(b) for b in bams or []],
+                  **{p.name: given[p.name] for p in params_table.BIN_PARAMS})
+    params.update(markers=_paths(markers), abundance=os.fspath(abundance))
     xp = _check(params, outdir, force)
     timer = StageTimer()
     stage_cache = StageCache(cache)
     e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
-                      seed=seed,
-                      abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, timer=timer,
-                      cache=stage_cache)
+                      abundance=params["abundance"], abundance_weight=abundance_weight, threads=threads, seed=seed,
+                      timer=timer, cache=stage_cache)
     n = len(e.contigs.names)
     samples = _contig_samples(contigs, e.contigs.names, split_sep) if split_sep else None
     with timer("markers"):
@@ -290,7 +287,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         u, v, d = spanning_tree(e.composition, e.abundance, e.abundance_weight, idx, dist, xp=xp)
     with timer("dendrogram"):
         children, heights = single_linkage(n, u, v, d)
-    groups = [np.arange(n)] if samples is None else sample_groups(samples)[1]
+    sample_names, groups = (None, [np.arange(n)]) if samples is None else sample_groups(samples)
     labels, total_reward, cluster_gap, n_rescued, cluster_group = _cut(
         children, heights, counts, e.contigs.lengths, idx, dist, groups, timer, min_purity=min_purity,
         max_merge_gap=max_merge_gap, rescue_vote=rescue_vote)
@@ -301,7 +298,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                             threads=threads)
     mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
     cluster_names = None if samples is None else sample_bin_names(
-        labels, e.contigs.lengths, cluster_group, sample_groups(samples)[0], split_sep, prefix)
+        labels, e.contigs.lengths, cluster_group, sample_names, split_sep, prefix)
     assignment, bins, table = name_bins(labels, e.contigs.names, e.contigs.seqs, counts, mean_depth,
                                         min_bin_size=min_bin_size, prefix=prefix, cluster_gap=cluster_gap,
                                         cluster_names=cluster_names)
