@@ -7,11 +7,11 @@ genes, BLAST's two-hit method on HMMER's scores:
 * every contig is translated in its six frames (translation table 11) and
   cut into open reading frames at stop codons and unknown bases;
 * *seeds* are k-mers (k = 6) of Murphy's 10-letter reduced amino-acid
-  alphabet that score >= 9 bits against some window of a marker HMM's match
+  alphabet that score >= 8.5 bits against some window of a marker HMM's match
   emissions (log-odds, the words PSI-BLAST would call a profile's
   neighbourhood); a :class:`SeedTable` maps each to its (HMM, position);
 * two seeds of one HMM on one diagonal (ORF residue - HMM position) of one
-  ORF, at most ``window`` residues apart, trigger an ungapped X-drop
+  ORF, 4 to ``window`` (60) residues apart, trigger an ungapped X-drop
   extension along the diagonal scored with the HMM's full-alphabet match
   log-odds (the ungapped segments HMMER's MSV filter scores);
 * an ORF whose best extension for an HMM reaches ``min_bits`` is reported.
@@ -22,7 +22,11 @@ chunks of contigs in parallel).  On 10 shared genomes cut into 4,331 contigs
 path lies in an ORF scoring >= 39.8 bits, while ORFs >= 30 bits cover 2.8%
 of the sequence; on 18 other genomes one divergent ribosomal protein S7
 (COG0049) reached 28.7 bits with 9.5-bit seeds and 98.7 with 9-bit seeds,
-hence 9 (about 2.5x the table entries of 10, 2.5x the scan time).
+hence 9 (about 2.5x the table entries of 10, 2.5x the scan time).  Seeds
+that overlap by more than 2 letters then made >99% of the extensions; not
+counting them as second hits halves the scan time, and 8.5-bit seeds with a
+60-residue window keep all 1,317 (contig, marker) pairs of 37 genomes
+(``benchmarks/results/markers.md``).
 
 >>> codes = encode_nt(b"ATGGCNa")
 >>> codes.tolist()
@@ -170,7 +174,7 @@ def _kmers_above(lo: np.ndarray, k: int, threshold: float) -> tuple[np.ndarray, 
 
 
 @functools.lru_cache(maxsize=None)
-def seed_table(k: int = 6, threshold: float = 9.0, groups: tuple[str, ...] = MURPHY10) -> SeedTable:
+def seed_table(k: int = 6, threshold: float = 8.5, groups: tuple[str, ...] = MURPHY10) -> SeedTable:
     """:class:`SeedTable` of the fetchMGs HMMs (incl. COG0086): every reduced
     k-mer scoring >= ``threshold`` bits against some window of an HMM."""
     import pyhmmer
@@ -196,8 +200,8 @@ def seed_table(k: int = 6, threshold: float = 9.0, groups: tuple[str, ...] = MUR
 
 @nb.njit(cache=True, nogil=True)
 def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_odds,
-                hoff, hlen, window, xdrop, min_bits, min_orf, last, tag, ext_to, best, touched,
-                out, n_out):
+                hoff, hlen, window, xdrop, min_bits, min_orf, min_gap, last, tag, ext_to, best,
+                touched, out, n_out):
     """Scan the ORFs of one frame (residue codes ``res``) for seeds; see
     :func:`scan_seeds`.  Appends rows (frame, orf start, orf end, hmm, bits)
     to ``out`` from row ``n_out``; returns the new row count and ``out``
@@ -237,6 +241,12 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_od
                         ext_to[j, slot] = -1
                         continue
                     prev = last[j, slot]
+                    # BLAST's two-hit rule: a second hit that overlaps the first
+                    # by more than k - min_gap letters is one longer word, not
+                    # a second hit (such pairs made >99% of the extensions,
+                    # nearly all in non-marker sequence); keep the first
+                    if prev < gs < prev + min_gap:
+                        continue
                     last[j, slot] = gs
                     if gs - prev > window or gs <= prev or ext_to[j, slot] >= gs:
                         continue
@@ -295,7 +305,7 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_od
 
 @nb.njit(cache=True, nogil=True)
 def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
-                log_odds, hoff, hlen, window, xdrop, min_bits, min_orf, nslots):
+                log_odds, hoff, hlen, window, xdrop, min_bits, min_orf, min_gap, nslots):
     """Seed scan of contigs ``nt[starts[c]:ends[c]]`` on both strands.
     Rows: (contig, strand +1/-1, start, end, hmm, bits), coordinates on the
     forward strand of the contig, half-open."""
@@ -332,8 +342,8 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
                     res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
                 n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, offsets,
                                          packed, log_odds, hoff, hlen, window, xdrop,
-                                         min_bits, min_orf, last, tag, ext_to, best, touched,
-                                         out, n_out)
+                                         min_bits, min_orf, min_gap, last, tag, ext_to, best,
+                                         touched, out, n_out)
                 g0 += nres + 1
             if n_rows + n_out > rows.shape[0]:
                 grown = np.empty((2 * (n_rows + n_out), 6), np.float64)
@@ -356,14 +366,14 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
 
 
 def scan_seeds(
-    seqs: Sequence[bytes | str], table: SeedTable, *, window: int = 40, xdrop: float = 20.0,
-    min_bits: float = 30.0, nslots: int = 1024,
+    seqs: Sequence[bytes | str], table: SeedTable, *, window: int = 60, xdrop: float = 20.0,
+    min_bits: float = 30.0, min_gap: int = 4, nslots: int = 1024,
 ) -> np.ndarray:
     """Open reading frames of ``seqs`` that look like part of a marker.
 
     Each contig is translated in its six frames and cut into ORFs at stop
     codons and unknown bases.  Two seeds of one HMM on one diagonal (ORF
-    residue - HMM position) at most ``window`` residues apart trigger an
+    residue - HMM position), ``min_gap`` to ``window`` residues apart, trigger an
     ungapped extension along that diagonal, scored with the HMM's match
     log-odds (bits, full alphabet) and stopped ``xdrop`` bits below its best
     (BLAST's two-hit method with HMMER's match scores: HMMER's MSV filter
@@ -385,4 +395,5 @@ def scan_seeds(
             nt[a : a + n] = encode_nt(s)
     return _scan_batch(nt, starts, ends, _codon_aa(), table.k, table.base, table.reduce,
                        table.offsets, table.packed, table.log_odds, table.hmm_offsets,
-                       table.lengths, window, float(xdrop), float(min_bits), MIN_ORF_AA, nslots)
+                       table.lengths, window, float(xdrop), float(min_bits), MIN_ORF_AA,
+                       int(min_gap), nslots)

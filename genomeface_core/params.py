@@ -99,7 +99,7 @@ BIN_PARAMS: tuple[Param, ...] = (
           ("-k", "--neighbours"), low=1, metavar="K"),
     Param("knn", str, "auto",
           "kNN search: exact (blocked, all pairs), approx (faiss HNSW candidates + exact re-rank), "
-          "auto (exact up to 20000 contigs, approx above)",
+          "auto (exact up to 5000 contigs on the CPU, 20000 on a GPU, approx above)",
           ("--knn",), choices=("auto", "exact", "approx")),
     Param("device", str, "cpu", "array device for distances and the kNN search (gpu needs CuPy and a CUDA GPU)",
           ("--device",), choices=("cpu", "gpu", "auto")),
