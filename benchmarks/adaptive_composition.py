@@ -38,7 +38,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from benchmarks.lab.folds import embedding_auroc, fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core import embed as emb  # noqa: E402
-from genomeface_core.embed.adaptive import fit_adaptive, fit_self_metric, self_windows  # noqa: E402
+from genomeface_core.embed.adaptive import cannot_link, fit_adaptive, fit_self_metric, self_windows  # noqa: E402
+from genomeface_core.markers import read_markers_tsv  # noqa: E402
 from genomeface_core.embed.linear import load_linear  # noqa: E402
 from genomeface_core.features import kmer_features  # noqa: E402
 from genomeface_core.io.fasta import read_fasta  # noqa: E402
@@ -77,8 +78,33 @@ def variants(spec: str) -> list[dict]:
         kw = {}
         for pair in filter(None, kv.split("/")):
             k, _, v = pair.partition("=")
-            kw[k] = float(v) if "." in v else int(v)
+            try:
+                kw[k] = float(v) if "." in v else int(v)
+            except ValueError:  # e.g. dtype=float32
+                kw[k] = v
         out.append(dict(name=name, kw=kw))
+    return out
+
+
+WINDOW_KW = ("min_length", "max_contigs", "per_contig", "max_window")
+FIT_KW = ("dims", "shrinkage", "dtype", "pair_weight")
+
+
+def mock_markers(m, fi: int, work: str, threads: int, min_length: int = 10_000) -> np.ndarray:
+    """(contigs, 40) marker copies of the AUROC mock ``m`` of fold ``fi``, found (fast mode) on its
+    contigs of >= ``min_length`` bp only (the classes; zeros elsewhere), cached in ``work``."""
+    path = os.path.join(work, f"aurocmock{fi}_markers_L{min_length}.npy")
+    if os.path.exists(path):
+        return np.load(path)
+    from genomeface_core.markers import find_markers
+
+    t0 = time.time()
+    idx = [i for i, s in enumerate(m.seqs) if len(s) >= min_length]
+    out = np.zeros((len(m.seqs), 40), np.uint16)
+    out[idx] = find_markers([m.seqs[i] for i in idx], threads=threads, mode="fast")
+    np.save(path + ".tmp.npy", out)
+    os.replace(path + ".tmp.npy", path)
+    print(f"fold {fi}: markers of {len(idx)} long contigs in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     return out
 
 
@@ -100,9 +126,11 @@ def run_auroc(a, cat, G, folds) -> None:
         held = {g.name for g in fold}
         tg = np.array([n in held for n in names])
         for v in vs:
-            wkw = {k: v["kw"][k] for k in ("min_length", "max_contigs", "per_contig", "max_window") if k in v["kw"]}
-            fkw = {k: v["kw"][k] for k in ("dims", "shrinkage") if k in v["kw"]}
+            wkw = {k: v["kw"][k] for k in WINDOW_KW if k in v["kw"]}
+            fkw = {k: v["kw"][k] for k in FIT_KW if k in v["kw"]}
             w = self_windows(m.seqs, lengths, seed=0, threads=a.threads, **wkw)
+            if v["kw"].get("markers"):  # cannot-link pairs from the long contigs' markers
+                fkw["pairs"] = cannot_link(mock_markers(m, fi, a.work, a.threads), np.unique(w.contig))
             own = fit_self_metric(w, **fkw) if len(np.unique(w.contig)) >= 2 else None
             for share in shares:
                 if own is None and share < 1:
@@ -134,6 +162,7 @@ def run_nc(a, cat, G, folds) -> None:
     logging.getLogger("genomeface").setLevel(logging.WARNING)
     shares = [float(x) for x in a.shares.split(",")]
     ns = [int(x) for x in a.samples.split(",")]
+    vs = variants(a.variants)
     nc: dict = {}
     total = 0
     real_get = emb.get_composition
@@ -147,28 +176,35 @@ def run_nc(a, cat, G, folds) -> None:
                 contigs = read_fasta(paths["contigs"])
                 keep = contigs.lengths >= 1500  # the pipeline's default length filter
                 seqs = [s for s, k in zip(contigs.seqs, keep) if k]
-                for share in shares:
+                counts = read_markers_tsv(mk, [nm for nm, k in zip(contigs.names, keep) if k], allow_unknown=True)
+                for v, share in ((v, share) for v in vs for share in shares):
+                    if share >= 1 and v is not vs[0]:
+                        continue  # linear alone: once
+                    kw = {k: v["kw"][k] for k in WINDOW_KW + FIT_KW if k in v["kw"]}
                     t0 = time.perf_counter()
-                    comp = base if share >= 1 else fit_adaptive(seqs, contigs.lengths[keep], seed=0,
-                                                                threads=a.threads, base=base, share=share)
+                    comp = base if share >= 1 else fit_adaptive(
+                        seqs, contigs.lengths[keep], seed=0, threads=a.threads, base=base, share=share,
+                        markers=counts if v["kw"].get("markers") else None, **kw)
                     fit_s = time.perf_counter() - t0
                     # the pipeline resolves --composition by name: hand it this run's object
                     emb.get_composition = lambda name, _c=comp: _c if name == "adaptive-bench" else real_get(name)
                     w = c2(n, base.v1, base.v2) * a.factor
                     r = near_complete(paths, mk, truth, lengths, composition="adaptive-bench",
                                       abundance_weight=w, threads=a.threads)
-                    nc.setdefault((share, n), []).append(r)
-                    print(f"fold {fi} n={n} share {share:g}: NC {r} of {len(gen)} (fit {fit_s:.1f} s)",
+                    name = "linear" if share >= 1 else v["name"]
+                    nc.setdefault((name, share, n), []).append(r)
+                    print(f"fold {fi} n={n} {name} share {share:g}: NC {r} of {len(gen)} (fit {fit_s:.1f} s)",
                           file=sys.stderr, flush=True)
     finally:
         emb.get_composition = real_get
     print(f"\nNear-complete genomes, sum over {min(a.max_folds, a.folds)} held-out mocks ({total} genomes), "
           f"abundance weight = {a.factor:g} x linear's c2(n)\n")
-    print("| share of linear | " + " | ".join(f"{n} sample(s)" for n in ns) + " |")
-    print("|---|" + "---|" * len(ns))
-    for share in shares:
-        print(f"| {share:g} | " + " | ".join(f"{sum(nc[(share, n)])} ({'/'.join(map(str, nc[(share, n)]))})"
-                                             for n in ns) + " |")
+    print("| variant | share of linear | " + " | ".join(f"{n} sample(s)" for n in ns) + " |")
+    print("|---|---|" + "---|" * len(ns))
+    for name, share in dict.fromkeys((nm, sh) for nm, sh, _ in nc):
+        kw = next((v["kw"] for v in vs if v["name"] == name), {})
+        print(f"| {name} {kw or ''} | {share:g} | " + " | ".join(
+            f"{sum(nc[(name, share, n)])} ({'/'.join(map(str, nc[(name, share, n)]))})" for n in ns) + " |")
 
 
 def run_timing(a, cat, G) -> None:
@@ -200,7 +236,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-folds", type=int, default=5, help="nc: run only the first folds")
     ap.add_argument("--per-genome", type=int, default=40)
     ap.add_argument("--shares", default="1,0.75,0.5,0.25,0")
-    ap.add_argument("--variants", default="default", help="auroc: name:key=val/key=val,... (self_windows/fit kwargs)")
+    ap.add_argument("--variants", default="default",
+                    help="name:key=val/key=val,... (self_windows/fit kwargs; markers=1: cannot-link pairs)")
     ap.add_argument("--samples", default="1,5")
     ap.add_argument("--max-genomes", type=int, default=15)
     ap.add_argument("--factor", type=float, default=1.0, help="nc: abundance weight = factor x linear's c2(n)")

@@ -10,7 +10,9 @@ vs different species) are scored by the combined distance
 
 (x: composition embedding -- raw TNF / raw 1712 z-scored over the mock, or
 the linear metric or the composition network trained without the fold, the
-network cached in ``--work`` by ``embeddings_auroc.fold_network_for``;
+network cached in ``--work`` by ``embeddings_auroc.fold_network_for``, or
+``adaptive``: the fold's linear metric joined with the metric learned from
+the mock's own long contigs, ``embed.adaptive.fit_adaptive``;
 y: ``embed.abundance``).  For
 each embedding and n, a golden-section search over log10(w) maximises the
 mean held-out AUROC over folds; then ``scipy.optimize.curve_fit`` fits
@@ -43,7 +45,7 @@ from genomeface_core.train.sampler import load_genomes  # noqa: E402
 
 from embeddings_auroc import NETWORK_STEPS, fold_network_for  # noqa: E402  (benchmarks/ is sys.path[0])
 
-KINDS = ("tnf", "kmer1712", "linear", "network", "linear+network")
+KINDS = ("tnf", "kmer1712", "linear", "network", "linear+network", "adaptive")
 NS = (1, 2, 3, 5, 8, 10)
 MIN_LEN = 1500
 SEED_FIT = 100
@@ -122,8 +124,18 @@ def build_mocks(cat, G, folds, work, seed_base, ns, threads, max_genomes, networ
     return out
 
 
-def composition_of(kind: str, feats: np.ndarray, mock: dict) -> np.ndarray:
-    """Embedding ``kind`` of a fold's mock features (trained kinds: the fold's model)."""
+def composition_of(kind: str, feats: np.ndarray, mock: dict, threads: int = 1) -> np.ndarray:
+    """Embedding ``kind`` of a fold's mock features (trained kinds: the fold's model; ``adaptive``:
+    the fold's linear metric joined with the one learned from the mock's own long contigs, as
+    ``--composition adaptive`` does in a run, seed 0)."""
+    if kind == "adaptive":
+        from genomeface_core.embed import Composition
+        from genomeface_core.embed.adaptive import fit_adaptive
+
+        base = Composition("linear", load_linear(mock["model"]).embed, 1.0, 1.0, "fold linear metric",
+                           per_contig=True)
+        lengths = np.array([len(s) for s in mock["seqs"]])
+        return fit_adaptive(mock["seqs"], lengths, seed=0, threads=threads, base=base).embed(feats)
     if kind == "linear+network":
         from genomeface_core.embed import ENSEMBLE_SHARE
 
@@ -159,7 +171,7 @@ def main(argv=None) -> int:
     P = []
     for mk in mocks:
         i, j, lab = sample_pairs(mk["gidx"], mk["sidx"], rng)
-        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk))) for k in kinds}
+        ax = {k: angle2(*(lambda e: (e[i], e[j]))(composition_of(k, mk["feats"], mk, a.threads))) for k in kinds}
         ay = {n: angle2(*(lambda e: (e[i], e[j]))(abundance(mk["depths"][n]))) for n in NS}
         P.append((lab, ax, ay))
 

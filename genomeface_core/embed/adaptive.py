@@ -54,6 +54,9 @@ SHARE = 0.5  # shipped metric's share of the squared angle (benchmarks/results/a
 # abundance weight c2(n) = WEIGHT_FACTOR x linear's (v1, v2 divided by it): near-complete genomes on
 # the held-out mocks 40 / 72 (1 / 5 samples) at x4 vs 38 / 71 at x1 (benchmarks/results/adaptive.md)
 WEIGHT_FACTOR = 4.0
+DTYPE = "float32"  # precision of the fit: held-out AUROC and NC as float64, half the time (results/adaptive.md)
+PAIR_WEIGHT = 0.5  # cannot-link share of the between-class scatter (when markers are given)
+MAX_PAIRS = 200_000  # cannot-link pairs at most (bounds the scatter's cost)
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,40 @@ def self_windows(seqs: Sequence[bytes], lengths: np.ndarray, *, min_length: int 
     return SelfWindows(feats, idx[cls] if len(cls) else np.zeros(0, np.int64), len(idx), n_long)
 
 
+def cannot_link(markers: np.ndarray, contigs: np.ndarray, *, max_pairs: int = MAX_PAIRS,
+                seed: int = 0) -> np.ndarray:
+    """(m, 2) pairs of ``contigs`` (indices into the rows of ``markers``, the (n, 40) marker
+    copies per contig) that carry the same single-copy marker: almost surely two genomes.
+    At most ``max_pairs`` (a seeded subset), each pair once, in sorted order.
+
+    >>> mk = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    >>> cannot_link(mk, np.array([0, 1, 2, 3])).tolist()
+    [[0, 1], [1, 2]]
+    """
+    contigs = np.asarray(contigs)
+    has = np.asarray(markers)[contigs] > 0
+    found = []
+    for m in range(has.shape[1]):
+        c = contigs[has[:, m]]
+        if len(c) > 1:
+            i, j = np.triu_indices(len(c), 1)
+            found.append(np.stack([c[i], c[j]], 1))
+    if not found:
+        return np.zeros((0, 2), np.int64)
+    pairs = np.unique(np.sort(np.concatenate(found), axis=1), axis=0)
+    if len(pairs) > max_pairs:
+        pairs = pairs[np.sort(np.random.default_rng(seed).choice(len(pairs), max_pairs, replace=False))]
+    return pairs
+
+
 def fit_self_metric(w: SelfWindows, *, dims: int = DIMS, shrinkage: float | str = SHRINKAGE,
+                    dtype=DTYPE, pairs: np.ndarray | None = None, pair_weight: float = PAIR_WEIGHT,
                     v1: float = 1.0, v2: float = 1.0) -> LinearModel:
-    """The shrinkage-LDA metric of the windows ``w`` (one class per contig)."""
-    m = fit_lda(w.features, w.contig, dims=dims, shrinkage=shrinkage)
+    """The shrinkage-LDA metric of the windows ``w`` (one class per contig), fitted in ``dtype``;
+    ``pairs``: cannot-link contig pairs (:func:`cannot_link`) blended into the between-class
+    scatter with ``pair_weight`` (:func:`genomeface_core.train.linear.fit_lda`)."""
+    m = fit_lda(w.features, w.contig, dims=dims, shrinkage=shrinkage, dtype=np.dtype(dtype),
+                pairs=pairs, pair_weight=pair_weight)
     return LinearModel(v1, v2, dict(kind="adaptive", contigs=w.contigs, windows=len(w.contig),
                                     dims=int(m["dims"]), shrinkage=float(m["shrinkage"])),
                        None, mean=m["mean"], std=m["std"], W=m["W"])
@@ -103,7 +136,7 @@ def fit_self_metric(w: SelfWindows, *, dims: int = DIMS, shrinkage: float | str 
 
 def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, threads: int | None = 1,
                  base: Composition | None = None, share: float = SHARE, min_contigs: int = MIN_CONTIGS,
-                 **window_kw) -> Composition:
+                 markers: np.ndarray | None = None, **window_kw) -> Composition:
     """``--composition adaptive``: ``base`` (default: the shipped ``linear``) joined with the
     metric learned from the long contigs among ``seqs`` (lengths in bp), or ``base`` alone
     (logged) when fewer than ``min_contigs`` long contigs have windows.
@@ -111,11 +144,13 @@ def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, t
     The result is a :class:`~genomeface_core.embed.Composition` (``.embed(features)``,
     ``.v1``, ``.v2``, per-contig) whose mixing constants are ``base``'s divided by
     ``WEIGHT_FACTOR`` (an abundance weight ``WEIGHT_FACTOR`` times ``base``'s).
+    ``markers``: (n, 40) marker copies of ``seqs`` (optional): cannot-link pairs for the fit.
     ``window_kw``: ``min_length``, ``max_contigs``, ``per_contig``, ``max_window`` of
-    :func:`self_windows`; ``dims`` and ``shrinkage`` go to :func:`fit_self_metric`.
+    :func:`self_windows`; ``dims``, ``shrinkage``, ``dtype``, ``pair_weight`` go to
+    :func:`fit_self_metric`.
     """
     base = base or get_composition("linear")
-    fit_kw = {k: window_kw.pop(k) for k in ("dims", "shrinkage") if k in window_kw}
+    fit_kw = {k: window_kw.pop(k) for k in ("dims", "shrinkage", "dtype", "pair_weight") if k in window_kw}
     t0 = time.perf_counter()
     w = self_windows(seqs, lengths, seed=seed, threads=threads, **window_kw)
     classes = len(np.unique(w.contig))
@@ -123,6 +158,8 @@ def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, t
         log.info("adaptive composition: %d contig(s) of >= %d bp (need %d); using the shipped %s metric alone",
                  classes, window_kw.get("min_length", MIN_LENGTH), min_contigs, base.name)
         return base
+    if markers is not None:  # contigs with the same single-copy marker: different genomes
+        fit_kw["pairs"] = cannot_link(markers, np.unique(w.contig), seed=seed)
     model = fit_self_metric(w, **fit_kw)
     log.info("adaptive composition: metric of %d dims learned from %d windows of %d long contigs "
              "(of %d) in %.1f s; joined with %s at share %g", model.dims, len(w.contig), classes,

@@ -7,7 +7,8 @@ Given features X (n, 1712) of random genome windows and a class per window
 2. within-class scatter S_w (classes weighted equally) shrunk toward a scaled
    identity, S = (1 - a) S_w + a * tr(S_w)/p * I, with the Ledoit-Wolf
    estimate of a (or a fixed value);
-3. between-class scatter S_b of the class means;
+3. between-class scatter S_b of the class means (optionally blended with the
+   scatter of given class pairs, e.g. cannot-link pairs: ``pairs``/``pair_weight``);
 4. the top d generalised eigenvectors of S_b v = l S v (normalised v' S v = 1,
    so projected within-class scatter is ~identity), each scaled by l**power.
 
@@ -32,10 +33,45 @@ def ledoit_wolf_shrinkage(Xc: np.ndarray) -> float:
     return float(beta / delta) if delta > 0 else 1.0
 
 
+def _blend_pairs(Sb: np.ndarray, means: np.ndarray, classes: np.ndarray, pairs: np.ndarray,
+                 weight: float) -> np.ndarray:
+    """(1 - weight) Sb + weight * (mean of d d'/2 over the class pairs ``pairs``; d = mean_a - mean_b).
+
+    >>> m = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])
+    >>> _blend_pairs(np.zeros((2, 2)), m, np.array([7, 8, 9]), np.array([[7, 8], [7, 5]]), 1.0)
+    array([[2., 0.],
+           [0., 0.]])
+    """
+    import scipy.sparse
+
+    k = len(classes)
+    a = np.searchsorted(classes, pairs[:, 0]).clip(0, k - 1)
+    b = np.searchsorted(classes, pairs[:, 1]).clip(0, k - 1)
+    ok = (classes[a] == pairs[:, 0]) & (classes[b] == pairs[:, 1]) & (a != b)
+    if not ok.any():
+        return Sb
+    a, b = a[ok], b[ok]
+    # sum over pairs of d d' = M' L M, L = the pair graph's Laplacian: O(k p^2), not O(pairs p^2)
+    A = scipy.sparse.csr_matrix((np.ones(2 * len(a), means.dtype), (np.r_[a, b], np.r_[b, a])), shape=(k, k))
+    deg = np.asarray(A.sum(axis=1), dtype=means.dtype)
+    LM = deg * means - A @ means
+    return (1 - weight) * Sb + weight * (means.T @ LM) / (2 * len(a))
+
+
 def fit_lda(X: np.ndarray, y: np.ndarray, dims: int = 32, shrinkage: float | str = 0.5,
-            power: float = 0.0, min_std: float = 1e-6) -> dict:
-    """Fit; returns dict(mean, std, W, eigenvalues, shrinkage, dims)."""
-    X = np.array(X, dtype=np.float64)  # a copy: modified in place below
+            power: float = 0.0, min_std: float = 1e-6, *, dtype=np.float64,
+            pairs: np.ndarray | None = None, pair_weight: float = 0.5) -> dict:
+    """Fit; returns dict(mean, std, W, eigenvalues, shrinkage, dims).
+
+    ``dtype``: working precision (float32 halves memory and time; the shipped
+    metric was fitted in float64, the default).  ``pairs``: (m, 2) labels
+    (values of ``y``) of class pairs known to differ (cannot-link); S_b becomes
+    (1 - pair_weight) S_b + pair_weight S_pairs, where S_pairs = mean over pairs
+    of d d'/2 (d: difference of the two class means; the /2 puts it on the
+    scale of S_b, which is the mean over all ordered class pairs of d d'/2).
+    Pairs naming an absent class are ignored; none left: S_b unchanged.
+    """
+    X = np.array(X, dtype=dtype)  # a copy: modified in place below
     y = np.asarray(y)
     classes, yi = np.unique(y, return_inverse=True)
     k = len(classes)
@@ -48,7 +84,7 @@ def fit_lda(X: np.ndarray, y: np.ndarray, dims: int = 32, shrinkage: float | str
     Z -= mean
     Z /= std
     counts = np.bincount(yi, minlength=k).astype(np.float64)
-    means = np.zeros((k, Z.shape[1]))
+    means = np.zeros((k, Z.shape[1]), dtype=X.dtype)
     np.add.at(means, yi, Z)
     means /= counts[:, None]
     # within-class: rows centred on their class mean, each class weighted equally
@@ -58,10 +94,12 @@ def fit_lda(X: np.ndarray, y: np.ndarray, dims: int = 32, shrinkage: float | str
     n, p = Zw.shape
     Sw = (Zw.T @ Zw) / n
     a = ledoit_wolf_shrinkage(Zw) if shrinkage == "ledoit-wolf" else float(shrinkage)
-    S = (1 - a) * Sw + a * (np.trace(Sw) / p) * np.eye(p)
+    S = (1 - a) * Sw + a * (np.trace(Sw) / p) * np.eye(p, dtype=X.dtype)
     gm = means.mean(axis=0)
     Mc = means - gm
     Sb = (Mc.T @ Mc) / k
+    if pairs is not None:
+        Sb = _blend_pairs(Sb, means, classes, np.asarray(pairs), pair_weight)
     d = int(min(dims, k - 1, p))
     evals, evecs = scipy.linalg.eigh(Sb, S, subset_by_index=[p - d, p - 1])
     order = np.argsort(evals)[::-1]
