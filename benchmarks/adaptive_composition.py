@@ -87,7 +87,7 @@ def variants(spec: str) -> list[dict]:
 
 
 WINDOW_KW = ("min_length", "max_contigs", "per_contig", "max_window")
-FIT_KW = ("dims", "shrinkage", "dtype", "pair_weight")
+FIT_KW = ("dims", "shrinkage", "dtype", "solver", "pair_weight")
 
 
 def mock_markers(m, fi: int, work: str, threads: int, min_length: int = 10_000) -> np.ndarray:

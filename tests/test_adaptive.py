@@ -72,6 +72,60 @@ def test_tiny_assembly_falls_back_to_shipped(mock, caplog):
     assert "5 contig(s) of >= 10000 bp (need 30); using the shipped linear metric alone" in caplog.text
 
 
+def test_tiny_assembly_falls_back_through_the_pipeline(mock, tmp_path, caplog):
+    """embed_contigs(composition="adaptive") on an assembly with 5 long contigs: linear's embedding, logged."""
+    from genomeface_core.pipeline import embed_contigs
+
+    seqs, lengths, _, _ = mock
+    few = np.flatnonzero(lengths >= 10_000)[:5].tolist() + np.flatnonzero(lengths < 10_000)[:40].tolist()
+    fa = tmp_path / "tiny.fna"
+    fa.write_text("".join(f">c{i}\n{seqs[i].decode()}\n" for i in few))
+    with caplog.at_level(logging.INFO, logger="genomeface"):
+        a = embed_contigs(fa, composition="adaptive", seed=0, threads=1)
+    assert "using the shipped linear metric alone" in caplog.text
+    assert np.array_equal(a.composition, embed_contigs(fa, composition="linear", threads=1).composition)
+
+
+def test_fast_fit_matches_the_shipped_fit(mock):
+    """float32 + Lanczos (the adaptive fit) finds the directions of float64 + LAPACK eigh (the shipped fit)."""
+    from genomeface_core.embed.adaptive import self_windows
+    from genomeface_core.train.linear import fit_lda
+
+    seqs, lengths, _, _ = mock
+    w = self_windows(seqs, lengths, per_contig=4, seed=0)
+    ref = fit_lda(w.features, w.contig, dims=16)
+    for kw in (dict(dtype=np.float32), dict(dtype=np.float32, solver="lanczos"), dict(solver="lanczos")):
+        m = fit_lda(w.features, w.contig, dims=16, **kw)
+        assert m["W"].dtype == kw.get("dtype", np.float64)
+        cos = np.sum(ref["W"] * m["W"], 0) / np.linalg.norm(ref["W"], axis=0) / np.linalg.norm(m["W"], axis=0)
+        assert np.all(cos > 0.999), (kw, cos.min())  # same directions, same signs
+        assert np.allclose(m["eigenvalues"], ref["eigenvalues"], rtol=1e-3)
+    with pytest.raises(ValueError, match="solver"):
+        fit_lda(w.features, w.contig, solver="svd")
+
+
+def test_cannot_link_pairs_change_the_between_scatter(mock):
+    """Markers of the long contigs -> cannot-link pairs (each sharing a marker) -> another between-scatter."""
+    from genomeface_core.embed.adaptive import cannot_link, self_windows
+    from genomeface_core.markers import find_markers
+    from genomeface_core.train.linear import fit_lda
+
+    seqs, lengths, _, _ = mock
+    w = self_windows(seqs, lengths, per_contig=4, seed=0)
+    used = np.unique(w.contig)
+    counts = np.zeros((len(seqs), 40), np.uint16)
+    counts[used] = find_markers([seqs[i] for i in used], mode="fast")
+    pairs = cannot_link(counts, used)
+    assert len(pairs) > 3 and np.all(pairs[:, 0] < pairs[:, 1]) and np.all(np.isin(pairs, used))
+    shared = (counts[pairs[:, 0]] > 0) & (counts[pairs[:, 1]] > 0)
+    assert shared.any(axis=1).all()  # every pair shares a marker
+    assert len(cannot_link(counts, used, max_pairs=3, seed=1)) == 3
+    plain = fit_lda(w.features, w.contig, dims=8)
+    assert np.array_equal(plain["W"], fit_lda(w.features, w.contig, dims=8, pairs=np.zeros((0, 2), int))["W"])
+    linked = fit_lda(w.features, w.contig, dims=8, pairs=pairs, pair_weight=0.5)
+    assert not np.allclose(plain["eigenvalues"], linked["eigenvalues"])
+
+
 def test_doctests():
     import doctest
 
@@ -97,3 +151,7 @@ def test_bin_composition_adaptive_through_the_pipeline(mock, tmp_path):
                               cache=tmp_path / "cache")
     assert res.run_info["timings"]["adapt"] > 0
     assert res.run_info["parameters"]["composition"] == "adaptive"
+    assert len(res.bins) >= 2
+    # same seed, same bins: a fresh run (no cache), metric refitted, genes called again
+    again = genomeface_core.bin(fa, composition="adaptive", markers_mode="fast", threads=1, seed=3)
+    assert again.assignment == res.assignment and again.bins == res.bins

@@ -55,6 +55,7 @@ SHARE = 0.5  # shipped metric's share of the squared angle (benchmarks/results/a
 # the held-out mocks 40 / 72 (1 / 5 samples) at x4 vs 38 / 71 at x1 (benchmarks/results/adaptive.md)
 WEIGHT_FACTOR = 4.0
 DTYPE = "float32"  # precision of the fit: held-out AUROC and NC as float64, half the time (results/adaptive.md)
+SOLVER = "lanczos"  # fit_lda's eigensolver: the same metric as eigh (AUROC, NC identical), 1.2-3x faster
 PAIR_WEIGHT = 0.5  # cannot-link share of the between-class scatter (when markers are given)
 MAX_PAIRS = 200_000  # cannot-link pairs at most (bounds the scatter's cost)
 
@@ -122,13 +123,13 @@ def cannot_link(markers: np.ndarray, contigs: np.ndarray, *, max_pairs: int = MA
 
 
 def fit_self_metric(w: SelfWindows, *, dims: int = DIMS, shrinkage: float | str = SHRINKAGE,
-                    dtype=DTYPE, pairs: np.ndarray | None = None, pair_weight: float = PAIR_WEIGHT,
-                    v1: float = 1.0, v2: float = 1.0) -> LinearModel:
-    """The shrinkage-LDA metric of the windows ``w`` (one class per contig), fitted in ``dtype``;
+                    dtype=DTYPE, solver: str = SOLVER, pairs: np.ndarray | None = None,
+                    pair_weight: float = PAIR_WEIGHT, v1: float = 1.0, v2: float = 1.0) -> LinearModel:
+    """The shrinkage-LDA metric of the windows ``w`` (one class per contig), fitted in ``dtype`` by ``solver``;
     ``pairs``: cannot-link contig pairs (:func:`cannot_link`) blended into the between-class
     scatter with ``pair_weight`` (:func:`genomeface_core.train.linear.fit_lda`)."""
     m = fit_lda(w.features, w.contig, dims=dims, shrinkage=shrinkage, dtype=np.dtype(dtype),
-                pairs=pairs, pair_weight=pair_weight)
+                solver=solver, pairs=pairs, pair_weight=pair_weight)
     return LinearModel(v1, v2, dict(kind="adaptive", contigs=w.contigs, windows=len(w.contig),
                                     dims=int(m["dims"]), shrinkage=float(m["shrinkage"])),
                        None, mean=m["mean"], std=m["std"], W=m["W"])
@@ -150,7 +151,7 @@ def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, t
     :func:`fit_self_metric`.
     """
     base = base or get_composition("linear")
-    fit_kw = {k: window_kw.pop(k) for k in ("dims", "shrinkage", "dtype", "pair_weight") if k in window_kw}
+    fit_kw = {k: window_kw.pop(k) for k in ("dims", "shrinkage", "dtype", "solver", "pair_weight") if k in window_kw}
     t0 = time.perf_counter()
     w = self_windows(seqs, lengths, seed=seed, threads=threads, **window_kw)
     classes = len(np.unique(w.contig))
