@@ -25,7 +25,9 @@ Prints the tables and writes them to ``--out`` (benchmarks/results/markers.md).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -134,6 +136,47 @@ def genome_stats(counts: np.ndarray, gid: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def binning_tables(datasets: list[str], threads: int, out) -> None:
+    """Bin each benchmark dataset with genomeface (fast, then exact markers) and
+    MetaBAT2 back to back, through run_all.py's harness (same inputs, time -v,
+    memory cap), and print NC and wall time side by side."""
+    from benchmarks import run_all as R
+
+    out("## Whole runs: genomeface with each marker mode, and MetaBAT2")
+    out()
+    out(f"`benchmarks/run_all.py`'s harness, {threads} threads each, run back to back per dataset "
+        "(MetaBAT2 reads the depth file made beforehand, as in every results table).  NC: recall >= 0.9, "
+        "precision >= 0.95 against the simulation's truth.")
+    out()
+    out("| dataset | Mbp | genomeface fast: NC / wall | genomeface exact: NC / wall | MetaBAT2: NC / wall "
+        "| fast / MetaBAT2 wall | load avg |")
+    out("|---|---:|---:|---:|---:|---:|---:|")
+    for ds in datasets:
+        data = R.simulate(ds, R.MODES.get(ds, "fast"), threads, False)
+        meta = json.loads((data / "meta.json").read_text())
+        truth, lengths = R.read_truth(str(data / "truth.tsv"), R.MIN_LEN)
+        la = os.getloadavg()[0]
+        cells = {}
+        for b in ("genomeface", "genomeface-exact", "metabat2"):
+            run_dir = R.WORK / "runs" / f"{ds}-markers" / b
+            shutil.rmtree(run_dir, ignore_errors=True)
+            run_dir.mkdir(parents=True)
+            spec = R.binner_commands(b, data, run_dir, threads, meta["n_samples"])
+            if isinstance(spec, str):
+                cells[b] = (None, spec)
+                continue
+            cmd, bins_path, fmt = spec
+            r = R.run_measured(cmd, run_dir.parent / f"{b}.log", 1800, 12.0)
+            nc = R.evaluate(R.read_bins(str(bins_path), fmt), truth, lengths).summary()["nc"] \
+                if r["status"] == "ok" else r["status"]
+            cells[b] = (nc, r["wall_s"])
+        f, e, m = cells["genomeface"], cells["genomeface-exact"], cells["metabat2"]
+        ratio = f"{f[1] / m[1]:.2f}" if isinstance(m[1], float) and isinstance(f[1], float) else ""
+        out(f"| {ds} | {meta['assembly_bp'] / 1e6:.0f} | {f[0]} / {f[1]} s | {e[0]} / {e[1]} s | "
+            f"{m[0]} / {m[1]} s | {ratio} | {la:.1f} |")
+    out()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--genomes", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "genomes")
@@ -143,6 +186,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/genomeface_markers_bench"))
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "markers.md")
+    ap.add_argument("--datasets", nargs="*", default=["diverse", "strains"],
+                    help="benchmark datasets (run_all.py) binned with each marker mode and by MetaBAT2")
     args = ap.parse_args(argv)
 
     files, seqs, gid = load(args.genomes, args.every, args.offset)
@@ -162,8 +207,9 @@ def main(argv=None) -> int:
     M.find_markers(seqs[:20], mode="fast")  # compile / load outside the timings
     out("# Marker stage: fast vs exact")
     out()
-    out(f"Command: `nice -n 10 .venv/bin/python benchmarks/markers_speed.py --every {args.every} "
-        f"--offset {args.offset} --profile-mbp {args.profile_mbp:g} --threads {args.threads}`  ")
+    out(f"Command: `.venv/bin/python benchmarks/markers_speed.py --every {args.every} "
+        f"--offset {args.offset} --profile-mbp {args.profile_mbp:g} --threads {args.threads}"
+        + (f" --datasets {' '.join(args.datasets)}" if args.datasets else " --datasets") + "`  ")
     out(f"Genomes: {len(files)} of the shared catalog (sorted by file, every {args.every}th from "
         f"{args.offset}), cut by `mock.fragment` (heavy-tailed, >= 1 kb, seed 0): "
         f"{len(seqs)} contigs, {total_mbp:.1f} Mbp.  Timing subset: {len(sub)} contigs, {sub_mbp:.1f} Mbp.  ")
@@ -269,6 +315,8 @@ def main(argv=None) -> int:
         for g in bad:
             out(f"| {files[g]} | {gs_e[g, 0]} | {gs_f[g, 0]} | {gs_e[g, 1]} | {gs_f[g, 1]} |")
         out()
+    if args.datasets:
+        binning_tables(args.datasets, args.threads, out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")

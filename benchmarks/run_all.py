@@ -126,9 +126,11 @@ def write_aemb(data: Path, out: Path) -> list[str]:
 def binner_commands(name: str, data: Path, out: Path, threads: int, n_samples: int):
     """(command, bins path, bins format) or a reason string when the binner is unavailable."""
     contigs, depth, jgi = data / "contigs.fna.gz", data / "depth.tsv", data / "depth.metabat.txt"
-    if name == "genomeface":
+    if name in ("genomeface", "genomeface-exact"):  # -exact: the exact marker path, for comparison
         return ([str(GENOMEFACE), "-q", "bin", "-i", str(contigs), "-a", str(depth), "-o", str(out),
-                 "--threads", str(threads), "-m", str(MIN_LEN), "--force"], out / "clusters.tsv", "genomeface")
+                 "--threads", str(threads), "-m", str(MIN_LEN), "--force"]
+                + (["--markers-mode", "exact"] if name == "genomeface-exact" else []),
+                out / "clusters.tsv", "genomeface")
     if name == "metabat2":
         if not shutil.which("metabat2"):
             return "not installed"
