@@ -3,14 +3,15 @@
 
     python benchmarks/scaling_real.py --contigs 1000000                      # ~2.2 Gbp, ~15 min
     python benchmarks/scaling_real.py --contigs 57000 --samples 5 --metabat2   # ~124 Mbp, + MetaBAT2
+    python benchmarks/scaling_real.py --contigs 21000 --samples 5 --median-kb 5.5 --metabat2
 
 ``benchmarks/scaling.py`` times the stages on random sequence with a
 precomputed marker table; gene calling depends on real genes, so this one
 cuts the shared genomes (../shared/genomes) into contigs: the genomes are
 taken round-robin, each pass a new strain-level copy (a seeded 0.2%
 substitution rate, so copies are not identical and roughly 1 gene in 15
-of a copy gets a premature stop), cut into log-normal lengths (median 2 kb,
-1.5-8 kb, the synthetic model of scaling.py: 1M contigs ~ 2.2 Gbp), until
+of a copy gets a premature stop), cut into log-normal lengths (median ``--median-kb``, default 2 kb, clipped to
+1.5 kb-4x the median: the synthetic model of scaling.py, 1M contigs ~ 2.2 Gbp), until
 ``--contigs`` contigs.  Each copy gets a log-normal abundance in 3 samples
 with per-contig noise (``--samples``, default 3; written as a depth table
 and as ``jgi_summarize_bam_contig_depths`` lays it out, so no reads are
@@ -49,7 +50,8 @@ def genome_files(genome_dir: Path) -> list[Path]:
     return [genome_dir / r[0] for r in sorted(rows)]
 
 
-def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, seed: int = 0) -> dict:
+def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, median_bp: float = 2000,
+                 seed: int = 0) -> dict:
     """Write OUTDIR/contigs.fna, depth.tsv and depth.metabat.txt (the same depths as
     ``jgi_summarize_bam_contig_depths`` lays them out, variance = depth) with ``n``
     contigs; returns a summary."""
@@ -66,7 +68,9 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, seed:
     written = 0
     # every genome in every pass gives the same share of its contigs, so a small
     # dataset samples all genomes instead of the first few
-    per_pass = sum(len(s) for s in genomes) / 2200  # ~contigs of one pass (mean length ~2.2 kb)
+    lo, hi = 1500, 4 * median_bp  # contig lengths: log-normal around median_bp, clipped
+    mean_bp = float(np.clip(np.random.default_rng(1).lognormal(np.log(median_bp), 0.35, 100_000), lo, hi).mean())
+    per_pass = sum(len(s) for s in genomes) / mean_bp  # ~contigs of one pass
     passes = int(np.ceil(n / per_pass))
     share = min(1.0, n / (per_pass * passes))
     with open(outdir / "contigs.fna", "wb") as fa, open(outdir / "depth.tsv", "w") as dp, \
@@ -86,7 +90,7 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, seed:
                     arr[pos[ok]] = subst[c[ok], rng.integers(0, 3, ok.sum())]
                 copies += 1
                 ab = rng.lognormal(np.log(10), 1.0, samples)
-                lens = np.clip(rng.lognormal(np.log(2000), 0.35, len(arr) // 1500 + 1), 1500, 8000).astype(int)
+                lens = np.clip(rng.lognormal(np.log(median_bp), 0.35, len(arr) // lo + 1), lo, hi).astype(int)
                 ends = np.cumsum(lens)
                 ends = ends[ends <= len(arr)]
                 starts = np.concatenate([[0], ends[:-1]])
@@ -107,7 +111,8 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, seed:
                 dp.write("".join(rows))
                 jg.write("".join(jrows))
                 written += len(recs)
-    return {"contigs": written, "bp": names_bp, "copies": copies, "genomes": len(genomes), "samples": samples}
+    return {"contigs": written, "bp": names_bp, "copies": copies, "genomes": len(genomes), "samples": samples,
+            "median_bp": median_bp}
 
 
 def timed(cmd: list[str], timeout: float) -> tuple[dict, subprocess.CompletedProcess]:
@@ -148,7 +153,8 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
     mbp = summary["bp"] / 1e6
     lines = ["# A whole run on real-sequence contigs, markers included", "",
              f"`python benchmarks/scaling_real.py --contigs {args.contigs} --threads {args.threads} "
-             f"--samples {summary['samples']}{' --metabat2' if args.metabat2 else ''}`: "
+             f"--samples {summary['samples']} --median-kb {summary.get('median_bp', 2000) / 1000:g}"
+             f"{' --metabat2' if args.metabat2 else ''}`: "
              f"{summary['contigs']:,} contigs, {mbp:,.0f} Mbp, cut from {summary['copies']} copies of the "
              f"{summary['genomes']} shared genomes (copies after the first {MUTATION_RATE:.1%} mutated), "
              f"{summary['samples']} samples (depth table).  {os.cpu_count()}-core machine, load average "
@@ -184,6 +190,7 @@ def main(argv=None) -> int:
     ap.add_argument("--contigs", type=int, default=1_000_000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--samples", type=int, default=3)
+    ap.add_argument("--median-kb", type=float, default=2.0, help="median contig length (kb); clipped to 1.5 kb-4x")
     ap.add_argument("--metabat2", action="store_true", help="also run MetaBAT2 on the same data, right after")
     ap.add_argument("--genomes", type=Path, default=ROOT.parent / "shared" / "genomes")
     ap.add_argument("--timeout", type=float, default=3600)
@@ -196,7 +203,8 @@ def main(argv=None) -> int:
     try:
         if not (work / "summary.json").exists():
             t0 = time.perf_counter()
-            summary = make_dataset(args.contigs, args.genomes, work, samples=args.samples)
+            summary = make_dataset(args.contigs, args.genomes, work, samples=args.samples,
+                                   median_bp=1000 * args.median_kb)
             summary["generate_s"] = round(time.perf_counter() - t0, 1)
             (work / "summary.json").write_text(json.dumps(summary))
         summary = json.loads((work / "summary.json").read_text())
