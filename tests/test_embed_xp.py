@@ -45,7 +45,15 @@ def test_xp_cpu_and_auto():
         get_xp("tpu")
 
 
-def test_approx_knn_recovers_exact_neighbours():
+@pytest.fixture(params=["hnsw", "ivf"])
+def candidate_index(request, monkeypatch):
+    """knn_approx's candidate index: HNSW (<= IVF_MIN contigs) or IVF (above), forced."""
+    import genomeface_core.knn as K
+    monkeypatch.setattr(K, "IVF_MIN", 0 if request.param == "ivf" else 10**9)
+    return request.param
+
+
+def test_approx_knn_recovers_exact_neighbours(candidate_index):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(3)
     centres = rng.normal(size=(20, 16))
@@ -72,7 +80,7 @@ def test_gpu_knn_matches_cpu():
     np.testing.assert_allclose(cd, gd, rtol=1e-4, atol=1e-5)
 
 
-def test_approx_knn_is_deterministic():
+def test_approx_knn_is_deterministic(candidate_index):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(7)
     x = rng.normal(size=(3000, 16)).astype(np.float32)
@@ -81,4 +89,6 @@ def test_approx_knn_is_deterministic():
     y /= np.linalg.norm(y, axis=1, keepdims=True)
     a1, d1 = knn_approx(x, y, 0.5, 8, threads=2)
     a2, d2 = knn_approx(x, y, 0.5, 8, threads=2)
+    a3, d3 = knn_approx(x, y, 0.5, 8, threads=1)
     assert np.array_equal(a1, a2) and np.array_equal(d1, d2)
+    assert np.array_equal(a1, a3)  # the thread count does not change the graph
