@@ -128,7 +128,7 @@ def run_auroc(a, cat, G, folds) -> None:
         for v in vs:
             wkw = {k: v["kw"][k] for k in WINDOW_KW if k in v["kw"]}
             fkw = {k: v["kw"][k] for k in FIT_KW if k in v["kw"]}
-            w = self_windows(m.seqs, lengths, seed=0, threads=a.threads, **wkw)
+            w = self_windows(m.seqs, lengths, seed=a.seed, threads=a.threads, **wkw)
             if v["kw"].get("markers"):  # cannot-link pairs from the long contigs' markers
                 fkw["pairs"] = cannot_link(mock_markers(m, fi, a.work, a.threads), np.unique(w.contig))
             own = fit_self_metric(w, **fkw) if len(np.unique(w.contig)) >= 2 else None
@@ -183,7 +183,7 @@ def run_nc(a, cat, G, folds) -> None:
                     kw = {k: v["kw"][k] for k in WINDOW_KW + FIT_KW if k in v["kw"]}
                     t0 = time.perf_counter()
                     comp = base if share >= 1 else fit_adaptive(
-                        seqs, contigs.lengths[keep], seed=0, threads=a.threads, base=base, share=share,
+                        seqs, contigs.lengths[keep], seed=a.seed, threads=a.threads, base=base, share=share,
                         markers=counts if v["kw"].get("markers") else None, **kw)
                     fit_s = time.perf_counter() - t0
                     # the pipeline resolves --composition by name: hand it this run's object
@@ -243,6 +243,7 @@ def main(argv=None) -> int:
     ap.add_argument("--factor", type=float, default=1.0, help="nc: abundance weight = factor x linear's c2(n)")
     ap.add_argument("--sizes", default="5000,20000")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0, help="auroc/nc: the run's seed for the adaptive fit (its windows)")
     a = ap.parse_args(argv)
     t0 = time.time()
     cat = read_catalog(a.genomes)

@@ -13,7 +13,8 @@ must-link idea, label-free).  Inside a run we
    :func:`genomeface_core.train.sampler.sample_windows`;
 3. fit the shrinkage-LDA metric of :func:`genomeface_core.train.linear.fit_lda`
    with one class per contig -- the same code that learned the shipped
-   ``linear`` metric from reference genomes;
+   ``linear`` metric from reference genomes, here in float32 with the Lanczos
+   eigensolver (the same metric on held-out data, about half the time);
 4. join it with the shipped metric as :func:`genomeface_core.embed.combine`
    does: x = [sqrt(share) x_linear, sqrt(1 - share) x_self], whose cosine is
    ``share`` cos_linear + (1 - share) cos_self.  ``share`` and the abundance
@@ -52,7 +53,8 @@ DIMS = 32  # LDA directions (the shipped metric's)
 SHRINKAGE = 0.5  # toward a scaled identity (the shipped metric's)
 SHARE = 0.5  # shipped metric's share of the squared angle (benchmarks/results/adaptive.md)
 # abundance weight c2(n) = WEIGHT_FACTOR x linear's (v1, v2 divided by it): near-complete genomes on
-# the held-out mocks 40 / 72 (1 / 5 samples) at x4 vs 38 / 71 at x1 (benchmarks/results/adaptive.md)
+# the held-out mocks 40 / 72 (1 / 5 samples) at x4 vs 38 / 71 at x1; the joined embedding's own
+# AUROC fit (fit_mixing.py: v1 = 0.2083) gives 37 / 71, 4x it 39 / 71 (benchmarks/results/adaptive.md)
 WEIGHT_FACTOR = 4.0
 DTYPE = "float32"  # precision of the fit: held-out AUROC and NC as float64, half the time (results/adaptive.md)
 SOLVER = "lanczos"  # fit_lda's eigensolver: the same metric as eigh (AUROC, NC identical), 1.2-3x faster
