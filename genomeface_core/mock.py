@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .io.fasta import format_fasta
+from .io.fasta import acgt_fraction, format_fasta
 
 
 @dataclass
@@ -61,7 +61,7 @@ def fragment(records: Sequence[bytes], rng: np.random.Generator, *, median_len: 
             piece = rec[pos:pos + ln]
             pos += ln
             # assemblers do not emit gap-only contigs: skip pieces that are mostly N
-            if len(piece) >= min_len and _acgt_fraction(piece) >= 0.5:
+            if len(piece) >= min_len and acgt_fraction(piece) >= 0.5:
                 out.append(piece)
     return out
 
@@ -89,11 +89,6 @@ def sample_abundances(n_genomes: int, n_samples: int, rng: np.random.Generator, 
     absent[np.arange(n_genomes), rng.integers(0, n_samples, n_genomes)] = False  # present somewhere
     abund[absent] = 0.0
     return abund
-
-
-def _acgt_fraction(seq: bytes) -> float:
-    a = np.frombuffer(seq.upper(), dtype=np.uint8)
-    return float(np.isin(a, np.frombuffer(b"ACGT", np.uint8)).mean())
 
 
 def gc_content(seq: bytes) -> float:

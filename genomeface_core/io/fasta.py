@@ -151,6 +151,15 @@ def format_fasta(names: Sequence[str], seqs: Sequence[bytes], width: int = 80) -
     return b"".join(out)
 
 
+def acgt_fraction(seq: bytes) -> float:
+    """Fraction of ``seq`` that is A, C, G or T (either case); 0 for an empty sequence.
+
+    >>> acgt_fraction(b"ACgtNN")
+    0.6666666666666666
+    """
+    return (len(seq) - len(seq.translate(None, b"ACGTacgt"))) / len(seq) if seq else 0.0
+
+
 def gc_fraction(seqs: Sequence[bytes]) -> float:
     """G+C over A+C+G+T bases of all sequences together (0..1)."""
     counts = np.zeros(256, dtype=np.int64)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..features import kmer_features
+from ..io.fasta import acgt_fraction
 
 FASTA_SUFFIXES = (".fna", ".fa", ".fasta", ".fas", ".fna.gz", ".fa.gz", ".fasta.gz", ".fas.gz")
 
@@ -86,11 +87,6 @@ def load_genomes(files: Iterable[str | os.PathLike]) -> dict[str, list[bytes]]:
     return out
 
 
-def _acgt_fraction(seq: bytes) -> float:
-    a = np.frombuffer(seq, dtype=np.uint8) | 0x20  # lower case
-    return float(np.isin(a, np.frombuffer(b"acgt", np.uint8)).mean()) if len(a) else 0.0
-
-
 def sample_windows(genomes: Mapping[str, Sequence[bytes]], per_genome: int | Mapping[str, int],
                    rng: np.random.Generator, lengths: LengthDistribution = LengthDistribution(),
                    min_acgt: float = 0.9) -> tuple[list[bytes], np.ndarray]:
@@ -117,7 +113,7 @@ def sample_windows(genomes: Mapping[str, Sequence[bytes]], per_genome: int | Map
             else:
                 s = int(rng.integers(0, len(rec) - L + 1))
                 w = rec[s:s + L]
-            if len(w) < min(lengths.min_len, 1000) or _acgt_fraction(w) < min_acgt:
+            if len(w) < min(lengths.min_len, 1000) or acgt_fraction(w) < min_acgt:
                 continue
             seqs.append(bytes(w))
             idx.append(g)
