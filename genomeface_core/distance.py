@@ -46,16 +46,20 @@ def check_mixing(path: str | os.PathLike, v1: float, v2: float, what: str = "mix
         raise InputError(path, f"{what} must be finite, >= 0, not both 0 (v1={v1}, v2={v2})")
 
 
+def distance_from_cosines(xp, cx, cy, w: float):
+    """The geodesic distance sqrt(arccos(cx)^2 + w arccos(cy)^2) from the cosines of the
+    composition (``cx``) and abundance (``cy``, or None: composition only) angles."""
+    ax = xp.arccos(xp.clip(cx, -1.0, 1.0))
+    d2 = ax * ax
+    if w > 0 and cy is not None:
+        ay = xp.arccos(xp.clip(cy, -1.0, 1.0))
+        d2 += w * (ay * ay)
+    return xp.sqrt(d2)
+
+
 def pair_distance(xp, xs, ys, xt, yt, w: float):
     """Distance matrix (len(xs), len(xt)) between two sets of contigs.
 
     Written against the array module ``xp`` (NumPy or CuPy).
     """
-    cx = xp.clip(xs @ xt.T, -1.0, 1.0)
-    ax = xp.arccos(cx)
-    d2 = ax * ax
-    if w > 0 and ys is not None:
-        cy = xp.clip(ys @ yt.T, -1.0, 1.0)
-        ay = xp.arccos(cy)
-        d2 += w * (ay * ay)
-    return xp.sqrt(d2)
+    return distance_from_cosines(xp, xs @ xt.T, ys @ yt.T if w > 0 and ys is not None else None, w)

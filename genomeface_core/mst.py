@@ -9,11 +9,12 @@ number of components, and only members of the small components are searched.
 """
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-from .distance import pair_distance
+from .distance import distance_from_cosines
 from .knn import block_rows
 from .xp import to_numpy
 
@@ -35,6 +36,62 @@ def _tree_edges(g: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t.row.astype(np.int64), t.col.astype(np.int64), t.data.astype(np.float32)
 
 
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _nearest_by_chord(cx, cy, w, labels, row_labels):  # pragma: no cover - compiled
+    """Per row, the column of another component with the smallest chord proxy
+    q = (2 - 2 cx) + w (2 - 2 cy) (``w`` = 0: composition only)."""
+    m, n = cx.shape
+    out = np.empty(m, np.int64)
+    for i in nb.prange(m):
+        best, arg = np.inf, -1
+        for j in range(n):
+            if labels[j] == row_labels[i]:
+                continue
+            q = 2.0 - 2.0 * cx[i, j]
+            if w > 0.0:
+                q += w * (2.0 - 2.0 * cy[i, j])
+            if q < best:
+                best, arg = q, j
+        out[i] = arg
+    return out
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _within_chord(cx, cy, w, labels, row_labels, limit, j0):  # pragma: no cover - compiled
+    """(row, column) pairs of other components with chord proxy <= ``limit[row]``,
+    and each row's ``j0``: the only pairs that can hold the row's nearest."""
+    m, n = cx.shape
+    counts = np.zeros(m, np.int64)
+    for i in nb.prange(m):
+        c = 0
+        for j in range(n):
+            if labels[j] == row_labels[i]:
+                continue
+            q = 2.0 - 2.0 * cx[i, j]
+            if w > 0.0:
+                q += w * (2.0 - 2.0 * cy[i, j])
+            if q <= limit[i] or j == j0[i]:
+                c += 1
+        counts[i] = c
+    start = np.zeros(m + 1, np.int64)
+    start[1:] = np.cumsum(counts)
+    ci = np.empty(start[m], np.int64)
+    cj = np.empty(start[m], np.int64)
+    for i in nb.prange(m):
+        k = start[i]
+        for j in range(n):
+            if labels[j] == row_labels[i]:
+                continue
+            q = 2.0 - 2.0 * cx[i, j]
+            if w > 0.0:
+                q += w * (2.0 - 2.0 * cy[i, j])
+            if q <= limit[i] or j == j0[i]:
+                ci[k] = i
+                cj[k] = j
+                k += 1
+    return ci, cj
+
+
 def bridge_edges(x, y, w: float, labels: np.ndarray, *, xp=np, block: int | None = None):
     """Nearest cross-component edge of every component except the largest.
 
@@ -51,13 +108,40 @@ def bridge_edges(x, y, w: float, labels: np.ndarray, *, xp=np, block: int | None
     L = xp.asarray(labels)
     best_j = np.empty(len(rows), dtype=np.int64)
     best_d = np.empty(len(rows), dtype=np.float32)
+    use_y = Y is not None and w > 0
     for s in range(0, len(rows), block):
         r = rows[s:s + block]
-        d = pair_distance(xp, X[r], None if Y is None else Y[r], X, Y, w)
-        d = xp.where(L[None, :] == L[xp.asarray(r)][:, None], xp.inf, d)
-        j = xp.argmin(d, axis=1)
-        best_j[s:s + len(r)] = to_numpy(j)
-        best_d[s:s + len(r)] = to_numpy(xp.take_along_axis(d, j[:, None], axis=1)[:, 0])
+        rr = xp.asarray(r)
+        # Exact nearest by a chord prefilter: the chord of an angle is at most the
+        # angle (2 - 2 cos t <= t^2), so q = (2 - 2 cx) + w (2 - 2 cy) <= d^2 for
+        # every pair, and a contig can only beat the pair nearest by q, at exact
+        # distance d0, if its q <= d0^2: arccos runs on those few, not on all n.
+        cx = X[rr] @ X.T
+        cy = Y[rr] @ Y.T if use_y else None
+        rows_i = xp.arange(len(r))
+        if xp is np:  # one fused pass per step instead of ~10 array passes (3x less time)
+            cyy = cy if cy is not None else np.zeros((1, 1), np.float32)
+            j0 = _nearest_by_chord(cx, cyy, float(w) if use_y else 0.0, labels, labels[r])
+            d0 = distance_from_cosines(xp, cx[rows_i, j0], None if cy is None else cy[rows_i, j0], w)
+            ci, cj = _within_chord(cx, cyy, float(w) if use_y else 0.0, labels, labels[r],
+                                   (d0.astype(np.float64) ** 2) * (1 + 1e-4) + 1e-6, j0)
+        else:
+            q = 2.0 - 2.0 * cx
+            if cy is not None:
+                q += w * (2.0 - 2.0 * cy)
+            q = xp.where(L[None, :] == L[rr][:, None], xp.inf, q)
+            j0 = xp.argmin(q, axis=1)
+            d0 = distance_from_cosines(xp, cx[rows_i, j0], None if cy is None else cy[rows_i, j0], w)
+            # float32 slack: q and d0 each carry ~1e-7 of rounding
+            near = q <= (d0 * d0 * (1 + 1e-4) + 1e-6)[:, None]
+            near[rows_i, j0] = True
+            ci, cj = xp.nonzero(near)
+        dc = distance_from_cosines(xp, cx[ci, cj], None if cy is None else cy[ci, cj], w)
+        ci, cj, dc = to_numpy(ci), to_numpy(cj), to_numpy(dc)
+        order = np.lexsort((cj, dc, ci))  # per row: smallest distance, then lowest index (as argmin)
+        first = order[np.r_[True, ci[order][1:] != ci[order][:-1]]]
+        best_j[s + ci[first]] = cj[first]
+        best_d[s + ci[first]] = dc[first]
     comp = labels[rows]
     order = np.lexsort((rows, best_d, comp))  # per component: smallest distance, then lowest index
     first = order[np.r_[True, comp[order][1:] != comp[order][:-1]]]

@@ -54,6 +54,26 @@ def test_bridging_spans_disconnected_knn_graph():
     assert np.sort(d)[-2:].sum() == pytest.approx(ref, rel=1e-4)
 
 
+@pytest.mark.parametrize("w", [0.0, 0.8])
+def test_bridges_are_the_exact_nearest_cross_component_pairs(w):
+    # 40 clusters of 25 (so 40 kNN components at k=4): each component's bridge must be
+    # its true nearest pair to another component, found by the chord prefilter
+    from genomeface_core.mst import bridge_edges
+    rng = np.random.default_rng(1)
+    x = l2_normalise(np.repeat(rng.normal(size=(40, 8)), 25, axis=0) + 0.15 * rng.normal(size=(1000, 8)))
+    y = l2_normalise(np.abs(np.repeat(rng.normal(size=(40, 3)), 25, axis=0) + 0.1 * rng.normal(size=(1000, 3))))
+    labels = np.repeat(np.arange(40), 25)
+    u, v, d = bridge_edges(x.astype(np.float32), y.astype(np.float32), w, labels, block=97)
+    full = _geodesic(x, y, w)
+    full[labels[:, None] == labels[None, :]] = np.inf
+    assert len(u) == 39  # every component but the largest (all tie: the first is kept)
+    for a, b, dd in zip(u, v, d):
+        members = np.flatnonzero(labels == labels[a])
+        i, j = np.unravel_index(np.argmin(full[members]), (len(members), 1000))
+        assert full[members[i], j] == pytest.approx(dd, rel=1e-5)
+        assert labels[b] != labels[a]
+
+
 def test_knn_exact_matches_bruteforce_and_threads():
     x, y = _points(300, 5)
     idx, dist = knn_exact(x, y, 1.3, k=7, threads=2)
