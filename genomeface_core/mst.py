@@ -36,56 +36,56 @@ def _tree_edges(g: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return t.row.astype(np.int64), t.col.astype(np.int64), t.data.astype(np.float32)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _chord(cx, cy, w, i, j):  # pragma: no cover - compiled
+    """Chord proxy q = (2 - 2 cx) + w (2 - 2 cy) of pair (i, j) (``w`` = 0: composition only)."""
+    q = 2.0 - 2.0 * cx[i, j]
+    if w > 0.0:
+        q += w * (2.0 - 2.0 * cy[i, j])
+    return q
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _nearest_by_chord(cx, cy, w, labels, row_labels):  # pragma: no cover - compiled
-    """Per row, the column of another component with the smallest chord proxy
-    q = (2 - 2 cx) + w (2 - 2 cy) (``w`` = 0: composition only)."""
+    """Per row, the column of another component with the smallest :func:`_chord`."""
     m, n = cx.shape
     out = np.empty(m, np.int64)
     for i in nb.prange(m):
         best, arg = np.inf, -1
         for j in range(n):
-            if labels[j] == row_labels[i]:
-                continue
-            q = 2.0 - 2.0 * cx[i, j]
-            if w > 0.0:
-                q += w * (2.0 - 2.0 * cy[i, j])
-            if q < best:
-                best, arg = q, j
+            if labels[j] != row_labels[i]:
+                q = _chord(cx, cy, w, i, j)
+                if q < best:
+                    best, arg = q, j
         out[i] = arg
     return out
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _is_candidate(cx, cy, w, labels, row_labels, limit, j0, i, j):  # pragma: no cover - compiled
+    return labels[j] != row_labels[i] and (j == j0[i] or _chord(cx, cy, w, i, j) <= limit[i])
+
+
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _within_chord(cx, cy, w, labels, row_labels, limit, j0):  # pragma: no cover - compiled
-    """(row, column) pairs of other components with chord proxy <= ``limit[row]``,
+    """(row, column) pairs of other components with :func:`_chord` <= ``limit[row]``,
     and each row's ``j0``: the only pairs that can hold the row's nearest."""
     m, n = cx.shape
     counts = np.zeros(m, np.int64)
     for i in nb.prange(m):
         c = 0
         for j in range(n):
-            if labels[j] == row_labels[i]:
-                continue
-            q = 2.0 - 2.0 * cx[i, j]
-            if w > 0.0:
-                q += w * (2.0 - 2.0 * cy[i, j])
-            if q <= limit[i] or j == j0[i]:
+            if _is_candidate(cx, cy, w, labels, row_labels, limit, j0, i, j):
                 c += 1
         counts[i] = c
     start = np.zeros(m + 1, np.int64)
     start[1:] = np.cumsum(counts)
     ci = np.empty(start[m], np.int64)
     cj = np.empty(start[m], np.int64)
-    for i in nb.prange(m):
+    for i in nb.prange(m):  # same test, now writing the pairs at the row's offset
         k = start[i]
         for j in range(n):
-            if labels[j] == row_labels[i]:
-                continue
-            q = 2.0 - 2.0 * cx[i, j]
-            if w > 0.0:
-                q += w * (2.0 - 2.0 * cy[i, j])
-            if q <= limit[i] or j == j0[i]:
+            if _is_candidate(cx, cy, w, labels, row_labels, limit, j0, i, j):
                 ci[k] = i
                 cj[k] = j
                 k += 1
