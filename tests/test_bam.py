@@ -273,7 +273,27 @@ def test_stale_index_raises(dataset, tmp_path):
     shutil.copy(str(dataset["bams"][1]) + ".bai", str(bam) + ".bai")
     with pytest.raises(InputError) as err:
         read_bam_depths([bam], dataset["names"], dataset["lengths"])
-    assert err.value.path == str(bam)
+    assert err.value.path == str(bam) and "stale index" in str(err.value)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_index_of_a_shorter_bam_raises(dataset, tmp_path, threads):
+    """An index made for a prefix of this BAM (same header, same first blocks) points at record
+    boundaries of this one, so only its record counts and its end offset give it away."""
+    bam, prefix = tmp_path / "full.bam", tmp_path / "prefix.bam"
+    with pysam.AlignmentFile(dataset["bams"][0]) as fin:
+        keep = fin.nreferences // 2
+        with pysam.AlignmentFile(bam, "wb", template=fin) as full, \
+                pysam.AlignmentFile(prefix, "wb", template=fin) as part:
+            for rec in fin:
+                full.write(rec)
+                if 0 <= rec.reference_id < keep:
+                    part.write(rec)
+    subprocess.run(["samtools", "index", str(prefix)], check=True)
+    shutil.copy(str(prefix) + ".bai", str(bam) + ".bai")
+    with pytest.raises(InputError) as err:
+        read_bam_depths([bam], dataset["names"], dataset["lengths"], threads=threads)
+    assert err.value.path == str(bam) and "stale index" in str(err.value)
 
 
 def test_threads_match_serial(dataset):

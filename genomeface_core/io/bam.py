@@ -111,6 +111,7 @@ _ALN_MASK = (1 << _M) | (1 << _EQ) | (1 << _X)
 # parser return codes (negative = error)
 _ERR_UNSORTED = -1
 _ERR_BAD_RECORD = -2
+_STALE = "index does not match the BAM records (stale index or corrupt file); rerun samtools index"
 
 
 def read_bam_depths(
@@ -167,6 +168,7 @@ def read_bam_depths(
     threads = max(1, int(threads))
     n_parts = 1 if threads == 1 else max(1, -(-threads * _UNITS_PER_THREAD // len(paths)))
     per_tid = [np.zeros(len(b["ref_lengths"]), dtype=np.float32) for b in bams]
+    seen = [np.zeros(len(b["ref_lengths"]), dtype=np.int64) for b in bams]   # records per reference
     units = [(j, u) for j, b in enumerate(bams) for u in _split_units(b["beg"], b["end"], n_parts)]
     thr = np.float32(min_identity)
 
@@ -174,7 +176,7 @@ def read_bam_depths(
         j, (tid_lo, tid_hi, v_beg, v_end) = unit
         b = bams[j]
         _read_unit(b["path"], v_beg, v_end, tid_lo, tid_hi, b["ref_lengths"],
-                   min(int(trim), b["avg_len"]), int(min_mapq), thr, per_tid[j])
+                   min(int(trim), b["avg_len"]), int(min_mapq), thr, per_tid[j], seen[j])
 
     if threads == 1 or len(units) == 1:
         for u in units:
@@ -185,6 +187,11 @@ def read_bam_depths(
         with ThreadPool(min(threads, len(units))) as pool:
             pool.map(work, units, chunksize=1)
     for j, b in enumerate(bams):
+        # An index made for another BAM can point at record boundaries of this one by chance
+        # (same header, so the same first offset); its per-reference record counts cannot match.
+        known = b["n_rec"] >= 0
+        if not np.array_equal(seen[j][known], b["n_rec"][known]):
+            raise InputError(b["path"], _STALE)
         out[:, j] = per_tid[j][b["tid"]]
     return out
 
@@ -197,7 +204,8 @@ def _inspect_bam(path: str, names: list[str], lengths: np.ndarray) -> dict:
     Keys: ``path``; ``tid`` (BAM reference id of each contig, int64);
     ``ref_lengths`` (bp of every BAM reference, by tid); ``avg_len`` (mean read
     length estimate, bases); ``beg`` / ``end`` (virtual file offsets of each
-    reference's first record and just past its last, -1 when it has none).
+    reference's first record and just past its last, -1 when it has none);
+    ``n_rec`` (records placed on each reference per the index, -1 if unknown).
     """
     if not os.path.isfile(path):
         raise InputError(path, "BAM file not found")
@@ -218,8 +226,32 @@ def _inspect_bam(path: str, names: list[str], lengths: np.ndarray) -> dict:
             raise InputError(path, f"contig {name!r} is {int(ref_lengths[t])} bp in the BAM header "
                                    f"but {int(length)} bp in the assembly")
         tid[k] = t
-    beg, end = _index_spans(path, len(ref_lengths))
-    return dict(path=path, tid=tid, ref_lengths=ref_lengths, avg_len=avg_len, beg=beg, end=end)
+    beg, end, n_rec = _index_spans(path, len(ref_lengths))
+    if (end >= 0).any():
+        _check_tail(path, int(end.max()))
+    return dict(path=path, tid=tid, ref_lengths=ref_lengths, avg_len=avg_len, beg=beg, end=end,
+                n_rec=n_rec)
+
+
+def _check_tail(path: str, v_end: int) -> None:
+    """Raise unless the index's last offset is where placed records end in ``path``.
+
+    What follows it must be the end of the file or an unplaced record (tid -1);
+    an index made for a shorter BAM with the same header stops early on a
+    record boundary, which the readers alone would take for the end.
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = b""
+            for data in _inflate(fh.fileno(), path, v_end, size << 16):
+                head += data
+                if len(head) >= 8:
+                    break
+    except OSError as exc:
+        raise InputError(path, f"cannot read alignments ({exc})") from exc
+    if len(head) >= 8 and int.from_bytes(head[4:8], "little", signed=True) != -1:
+        raise InputError(path, _STALE)
 
 
 def _read_header(path: str) -> tuple[str, list[str], np.ndarray, int]:
@@ -320,8 +352,9 @@ def _index_path(path: str) -> str | None:
     return None
 
 
-def _index_spans(path: str, n_ref: int) -> tuple[np.ndarray, np.ndarray]:
-    """Virtual offsets (first record, just past the last) of every reference, from the BAI/CSI index."""
+def _index_spans(path: str, n_ref: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per reference, from the BAI/CSI index: virtual offsets of the first record and just past
+    the last, and the number of records placed on it (-1 where the index does not say)."""
     idx = _index_path(path)
     if idx is None:
         raise InputError(path, "no .bai or .csi index next to it (run samtools index)")
@@ -341,10 +374,11 @@ def _index_spans(path: str, n_ref: int) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(idx, "not a BAI or CSI index")
     beg = np.full(n_ref, -1, dtype=np.int64)
     end = np.full(n_ref, -1, dtype=np.int64)
-    if _parse_index(buf, csi, beg, end) != n_ref:
+    n_rec = np.full(n_ref, -1, dtype=np.int64)
+    if _parse_index(buf, csi, beg, end, n_rec) != n_ref:
         raise InputError(idx, f"index does not match the BAM (not {n_ref} references, or truncated); "
                               "rerun samtools index")
-    return beg, end
+    return beg, end, n_rec
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -370,11 +404,12 @@ def _u64(b, p):
 
 
 @nb.njit(cache=True, nogil=True)
-def _parse_index(buf, csi, beg, end):
-    """Fill ``beg``/``end`` (virtual offsets) per reference from a BAI or CSI index.
+def _parse_index(buf, csi, beg, end, n_rec):
+    """Fill ``beg``/``end`` (virtual offsets) and ``n_rec`` per reference from a BAI or CSI index.
 
-    Uses the pseudo-bin htslib writes (first chunk = the reference's span) and
-    otherwise the smallest chunk start / largest chunk end.  Returns the
+    Uses the pseudo-bin htslib writes (first chunk = the reference's span, second
+    = its mapped and unmapped record counts) and otherwise the smallest chunk
+    start / largest chunk end (``n_rec`` stays -1).  Returns the
     number of references in the index, or -1 if it is truncated.
     """
     n = buf.size
@@ -395,6 +430,8 @@ def _parse_index(buf, csi, beg, end):
             return -1
         n_bin = _i32(buf, p)
         p += 4
+        if n_bin == 0:
+            n_rec[r] = 0                   # any record would have made a bin
         lo = np.int64(-1)
         hi = np.int64(-1)
         span_lo = np.int64(-1)
@@ -411,6 +448,8 @@ def _parse_index(buf, csi, beg, end):
             if bin_id == pseudo:
                 span_lo = _u64(buf, p)
                 span_hi = _u64(buf, p + 8)
+                if n_chunk >= 2:
+                    n_rec[r] = _u64(buf, p + 16) + _u64(buf, p + 24)
             else:
                 for c in range(n_chunk):
                     a = _u64(buf, p + 16 * c)
@@ -489,6 +528,7 @@ def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[bytes]:
     # one reused read buffer: fresh 1 MiB bytes per read cost page faults (system time)
     raw = memoryview(bytearray(_READ_BYTES))
     held, r = 0, 0                      # valid bytes in raw; offset of block ``off`` in them
+    last = -1                           # file offset of the last block inflated
     while off < c_end or (off == c_end and u_end > 0):
         if r + 18 > held:
             held, r = os.preadv(fd, [raw], off), 0
@@ -498,7 +538,8 @@ def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[bytes]:
         bsize += 1
         if not (id1 == 31 and id2 == 139 and cm == 8 and flg & 4 and xlen == 6
                 and si1 == 66 and si2 == 67 and slen == 2 and bsize >= 26):
-            raise InputError(path, f"corrupt BGZF block at byte {off}")
+            # the first block's offset came from the index
+            raise InputError(path, _STALE if off == c_beg else f"corrupt BGZF block at byte {off}")
         if r + bsize > held:
             if bsize > len(raw):
                 raw = memoryview(bytearray(bsize))
@@ -513,15 +554,21 @@ def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[bytes]:
         if len(data) != isize:
             raise InputError(path, f"corrupt BGZF block at byte {off} (size {len(data)}, expected {isize})")
         if off == c_beg or off == c_end:
+            if (off == c_beg and u_beg > isize) or (off == c_end and u_end > isize):
+                raise InputError(path, _STALE)
             data = data[u_beg if off == c_beg else 0:u_end if off == c_end else isize]
         yield data
+        last = off
         off += bsize
         r += bsize
+    if off != c_end and not (u_end > 0 and last == c_end):
+        raise InputError(path, _STALE)       # the index's end offset is not a block start here
 
 
 def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_lengths: np.ndarray,
-               edge: int, min_mapq: int, thr: np.float32, out: np.ndarray) -> None:
-    """Mean depths (into ``out[tid_lo:tid_hi]``) of one run of references of one BAM."""
+               edge: int, min_mapq: int, thr: np.float32, out: np.ndarray, seen: np.ndarray) -> None:
+    """Mean depths (into ``out[tid_lo:tid_hi]``) and record counts (into ``seen``) of one run of
+    references of one BAM."""
     diff = np.zeros(int(ref_lengths[tid_lo:tid_hi].max()) + 2, dtype=np.int32)
     state = np.array([-1, -1], dtype=np.int64)          # current tid, last position
     # one reused buffer (a fresh one per batch costs as much as parsing: page faults)
@@ -530,12 +577,11 @@ def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_
 
     def parse(n: int) -> int:
         """Parse ``buf[:n]``; move the trailing partial record to the front; return its size."""
-        used = _parse_records(buf[:n], ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out)
+        used = _parse_records(buf[:n], ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out, seen)
         if used == _ERR_UNSORTED:
             raise InputError(path, "records are not coordinate-sorted; run samtools sort")
         if used < 0:
-            raise InputError(path, "index does not match the BAM records "
-                                   "(stale index or corrupt file); rerun samtools index")
+            raise InputError(path, _STALE)
         buf[:n - used] = buf[used:n]
         return n - used
 
@@ -623,7 +669,7 @@ def _nm_tag(buf, q, end):
 
 
 @nb.njit(cache=True, nogil=True)
-def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out):
+def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out, seen):
     """Add the kept records of ``buf`` (whole BAM records, then a partial one) to the depths.
 
     ``state`` = (current tid, last position) carries over between calls; when
@@ -653,6 +699,7 @@ def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state,
         elif pos < state[1]:
             return _ERR_UNSORTED
         state[1] = pos
+        seen[tid] += 1
         p_rec = p
         p = rec_end
         l_name = np.int64(buf[p_rec + 12])
