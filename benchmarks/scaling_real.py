@@ -16,7 +16,8 @@ of a copy gets a premature stop), cut into log-normal lengths (median ``--median
 with per-contig noise (``--samples``, default 3; written as a depth table
 and as ``jgi_summarize_bam_contig_depths`` lays it out, so no reads are
 simulated).  ``--metabat2`` runs MetaBAT2 on the same files right after, for
-a side-by-side time.
+a side-by-side time; ``--vs '--composition adaptive'`` runs genomeface a second
+time with those options (per-stage times side by side, and the ratio).
 
 The run is the CLI a user types, ``python -m genomeface_core bin -i contigs.fna
 -a depth.tsv -o OUT -t THREADS``, under ``/usr/bin/time -v`` (wall clock, CPU
@@ -149,12 +150,14 @@ def run_metabat2(data: Path, out: Path, threads: int, timeout: float) -> dict:
     return row
 
 
-def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None) -> str:
+def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None,
+           alt: dict | None = None) -> str:
     mbp = summary["bp"] / 1e6
     lines = ["# A whole run on real-sequence contigs, markers included", "",
              f"`python benchmarks/scaling_real.py --contigs {args.contigs} --threads {args.threads} "
              f"--samples {summary['samples']} --median-kb {summary.get('median_bp', 2000) / 1000:g}"
-             f"{' --metabat2' if args.metabat2 else ''}`: "
+             f"{' --metabat2' if args.metabat2 else ''}"
+             f"{f' --extra {args.extra!r}' if args.extra else ''}{f' --vs {args.vs!r}' if args.vs else ''}`: "
              f"{summary['contigs']:,} contigs, {mbp:,.0f} Mbp, cut from {summary['copies']} copies of the "
              f"{summary['genomes']} shared genomes (copies after the first {MUTATION_RATE:.1%} mutated), "
              f"{summary['samples']} samples (depth table).  {os.cpu_count()}-core machine, load average "
@@ -166,6 +169,12 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
     lines += ["| binner | wall | CPU | peak RSS | bins | Mbp/s (wall) |", "|---|---:|---:|---:|---:|---:|",
               f"| genomeface | {row['wall_s']:.0f} s ({row['wall_s'] / 60:.1f} min) | {row['cpu_s']:.0f} s | "
               f"{row['peak_gb']:.1f} GB | {row['n_bins']} | {mbp / row['wall_s']:.2f} |"]
+    if alt is not None:
+        if alt["rc"] == 0:
+            lines.append(f"| genomeface {args.vs}, right after | {alt['wall_s']:.0f} s ({alt['wall_s'] / 60:.1f} min) | "
+                         f"{alt['cpu_s']:.0f} s | {alt['peak_gb']:.1f} GB | {alt['n_bins']} | {mbp / alt['wall_s']:.2f} |")
+        else:
+            lines.append(f"| genomeface {args.vs} | failed (exit {alt['rc']}): {alt.get('error', '')} | | | | |")
     if peer is not None:
         if peer["rc"] == 0:
             lines.append(f"| MetaBAT2, right after (`{peer['cmd']}`) | {peer['wall_s']:.0f} s | {peer['cpu_s']:.0f} s | "
@@ -173,12 +182,28 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
             lines += ["", f"genomeface / MetaBAT2 wall time: {row['wall_s'] / peer['wall_s']:.2f}."]
         else:
             lines.append(f"| MetaBAT2 | failed (exit {peer['rc']}): {peer.get('error', '')} | | | | |")
-    lines += ["",
-              "Per stage (s, from run.json):", "", "| stage | s | share |", "|---|---:|---:|"]
+    if alt is not None and alt["rc"] == 0:
+        lines += ["", f"`{args.vs}` / default: wall {alt['wall_s'] / row['wall_s']:.3f}x, "
+                      f"CPU {alt['cpu_s'] / row['cpu_s']:.3f}x, peak RSS {alt['peak_gb'] / row['peak_gb']:.2f}x."]
+    both = alt is not None and alt["rc"] == 0
+    lines += ["", "Per stage (s, from run.json):", "",
+              "| stage | s | share |" + (f" {args.vs} s | share |" if both else ""),
+              "|---|---:|---:|" + ("---:|---:|" if both else "")]
+    stages = dict(sorted(row["timings"].items(), key=lambda kv: -kv[1]))
+    if both:
+        stages.update({k: 0.0 for k in alt["timings"] if k not in stages})
+    for k, v in stages.items():
+        cells = f"| {k} | {v:.1f} | {v / row['wall_s']:.0%} |"
+        if both:
+            w = alt["timings"].get(k, 0.0)
+            cells += f" {w:.1f} | {w / alt['wall_s']:.0%} |"
+        lines.append(cells)
     tot = sum(row["timings"].values())
-    for k, v in sorted(row["timings"].items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {k} | {v:.1f} | {v / row['wall_s']:.0%} |")
-    lines.append(f"| (stages) | {tot:.1f} | {tot / row['wall_s']:.0%} |")
+    cells = f"| (stages) | {tot:.1f} | {tot / row['wall_s']:.0%} |"
+    if both:
+        t2 = sum(alt["timings"].values())
+        cells += f" {t2:.1f} | {t2 / alt['wall_s']:.0%} |"
+    lines.append(cells)
     m = row["timings"].get("markers")
     if m:
         lines += ["", f"Marker stage: {mbp / m:.2f} Mbp/s on {args.threads} threads."]
@@ -196,6 +221,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--keep", type=Path, help="write the dataset and the run here (default: a temp dir)")
     ap.add_argument("--extra", default="", help="more `genomeface bin` options, e.g. '--composition adaptive'")
+    ap.add_argument("--vs", default="", help="run genomeface again with these options instead of --extra, "
+                                             "right after, e.g. '--composition adaptive'")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scaling_real.md")
     args = ap.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(dir=os.environ.get("TMPDIR")))
@@ -214,16 +241,21 @@ def main(argv=None) -> int:
         load = os.getloadavg()
         row = run_bin(work, out, args.threads, args.timeout, args.extra.split())
         print(json.dumps(row), flush=True)
+        alt = None
+        if args.vs:
+            shutil.rmtree(out, ignore_errors=True)
+            alt = run_bin(work, out, args.threads, args.timeout, args.vs.split())
+            print(json.dumps(alt), flush=True)
         peer = None
         if args.metabat2:
             shutil.rmtree(work / "metabat2", ignore_errors=True)
             peer = run_metabat2(work, work / "metabat2", args.threads, args.timeout)
             print(json.dumps(peer), flush=True)
-        md = report(summary, row, args, load, peer)
+        md = report(summary, row, args, load, peer, alt)
         print(md)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(md)
-        args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "run": row}, indent=1))
+        args.out.with_suffix(".json").write_text(json.dumps({"summary": summary, "run": row, "vs": alt}, indent=1))
         return 0 if row["rc"] == 0 else 1
     finally:
         if args.keep is None:
