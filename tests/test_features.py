@@ -13,33 +13,25 @@ RY = {"A": "R", "G": "R", "C": "Y", "T": "Y"}
 RYC = {"R": "Y", "Y": "R"}
 
 
+def _naive_block(seq: str, k: int, letters: str, to: dict, comp: dict) -> np.ndarray:
+    """Frequencies of canonical k-mers over ``letters`` (``to`` maps ACGT to them; N-free windows)."""
+    canon = sorted({min("".join(p), "".join(comp[c] for c in reversed(p)))
+                    for p in itertools.product(letters, repeat=k)})
+    idx = {c: i for i, c in enumerate(canon)}
+    v = np.zeros(len(canon))
+    for i in range(len(seq) - k + 1):
+        w = seq[i:i + k]
+        if all(c in COMP for c in w):
+            r = "".join(to[c] for c in w)
+            v[idx[min(r, "".join(comp[c] for c in reversed(r)))]] += 1
+    return v / v.sum() if v.sum() else v
+
+
 def _naive(seq: str) -> np.ndarray:
     seq = seq.upper()
-    blocks = []
-    for k in range(1, 6):
-        canon = sorted({min("".join(p), "".join(COMP[c] for c in reversed(p)))
-                        for p in itertools.product("ACGT", repeat=k)})
-        idx = {c: i for i, c in enumerate(canon)}
-        v = np.zeros(len(canon))
-        for i in range(len(seq) - k + 1):
-            w = seq[i:i + k]
-            if all(c in COMP for c in w):
-                rc = "".join(COMP[c] for c in reversed(w))
-                v[idx[min(w, rc)]] += 1
-        blocks.append(v / v.sum() if v.sum() else v)
-    for k in range(6, 11):
-        canon = sorted({min("".join(p), "".join(RYC[c] for c in reversed(p)))
-                        for p in itertools.product("RY", repeat=k)})
-        idx = {c: i for i, c in enumerate(canon)}
-        v = np.zeros(len(canon))
-        for i in range(len(seq) - k + 1):
-            w = seq[i:i + k]
-            if all(c in COMP for c in w):
-                r = "".join(RY[c] for c in w)
-                rc = "".join(RYC[c] for c in reversed(r))
-                v[idx[min(r, rc)]] += 1
-        blocks.append(v / v.sum() if v.sum() else v)
-    return np.concatenate(blocks)
+    ident = {c: c for c in "ACGT"}
+    return np.concatenate([_naive_block(seq, k, "ACGT", ident, COMP) for k in range(1, 6)]
+                          + [_naive_block(seq, k, "RY", RY, RYC) for k in range(6, 11)])
 
 
 def test_block_sizes():
