@@ -52,10 +52,11 @@ def genome_files(genome_dir: Path) -> list[Path]:
 
 
 def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, median_bp: float = 2000,
-                 seed: int = 0) -> dict:
+                 seed: int = 0, sigma: float = 0.35, max_bp: float | None = None) -> dict:
     """Write OUTDIR/contigs.fna, depth.tsv and depth.metabat.txt (the same depths as
     ``jgi_summarize_bam_contig_depths`` lays them out, variance = depth) with ``n``
-    contigs; returns a summary."""
+    contigs of log-normal lengths (median ``median_bp``, log-sd ``sigma``, clipped to 1.5 kb -
+    ``max_bp``, default 4x the median); returns a summary."""
     from genomeface_core.io.fasta import read_genome
 
     rng = np.random.default_rng(seed)
@@ -65,12 +66,12 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, media
     code = np.full(256, 255, np.uint8)
     for i, c in enumerate(b"ACGT"):
         code[c] = i
-    names_bp, copies = 0, 0
+    names_bp, copies, n_long = 0, 0, 0
     written = 0
     # every genome in every pass gives the same share of its contigs, so a small
     # dataset samples all genomes instead of the first few
-    lo, hi = 1500, 4 * median_bp  # contig lengths: log-normal around median_bp, clipped
-    mean_bp = float(np.clip(np.random.default_rng(1).lognormal(np.log(median_bp), 0.35, 100_000), lo, hi).mean())
+    lo, hi = 1500, max_bp or 4 * median_bp  # contig lengths: log-normal around median_bp, clipped
+    mean_bp = float(np.clip(np.random.default_rng(1).lognormal(np.log(median_bp), sigma, 100_000), lo, hi).mean())
     per_pass = sum(len(s) for s in genomes) / mean_bp  # ~contigs of one pass
     passes = int(np.ceil(n / per_pass))
     share = min(1.0, n / (per_pass * passes))
@@ -91,7 +92,7 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, media
                     arr[pos[ok]] = subst[c[ok], rng.integers(0, 3, ok.sum())]
                 copies += 1
                 ab = rng.lognormal(np.log(10), 1.0, samples)
-                lens = np.clip(rng.lognormal(np.log(median_bp), 0.35, len(arr) // lo + 1), lo, hi).astype(int)
+                lens = np.clip(rng.lognormal(np.log(median_bp), sigma, len(arr) // lo + 1), lo, hi).astype(int)
                 ends = np.cumsum(lens)
                 ends = ends[ends <= len(arr)]
                 starts = np.concatenate([[0], ends[:-1]])
@@ -108,12 +109,13 @@ def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, media
                     jrows.append(f"{name}\t{len(piece)}\t{d.sum():.3f}\t"
                                  + "\t".join(f"{x:.3f}\t{x:.3f}" for x in d) + "\n")
                     names_bp += int(ends[k] - starts[k])
+                    n_long += int(ends[k] - starts[k] >= 10_000)
                 fa.write(b"".join(recs))
                 dp.write("".join(rows))
                 jg.write("".join(jrows))
                 written += len(recs)
     return {"contigs": written, "bp": names_bp, "copies": copies, "genomes": len(genomes), "samples": samples,
-            "median_bp": median_bp}
+            "median_bp": median_bp, "sigma": sigma, "max_bp": hi, "contigs_10kb": n_long}
 
 
 def timed(cmd: list[str], timeout: float) -> tuple[dict, subprocess.CompletedProcess]:
@@ -156,9 +158,11 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
     lines = ["# A whole run on real-sequence contigs, markers included", "",
              f"`python benchmarks/scaling_real.py --contigs {args.contigs} --threads {args.threads} "
              f"--samples {summary['samples']} --median-kb {summary.get('median_bp', 2000) / 1000:g}"
+             f"{f' --sigma {args.sigma:g}' if args.sigma != 0.35 else ''}"
+             f"{f' --max-kb {args.max_kb:g}' if args.max_kb else ''}"
              f"{' --metabat2' if args.metabat2 else ''}"
              f"{f' --extra {args.extra!r}' if args.extra else ''}{f' --vs {args.vs!r}' if args.vs else ''}`: "
-             f"{summary['contigs']:,} contigs, {mbp:,.0f} Mbp, cut from {summary['copies']} copies of the "
+             f"{summary['contigs']:,} contigs ({summary.get('contigs_10kb', 0):,} >= 10 kb), {mbp:,.0f} Mbp, cut from {summary['copies']} copies of the "
              f"{summary['genomes']} shared genomes (copies after the first {MUTATION_RATE:.1%} mutated), "
              f"{summary['samples']} samples (depth table).  {os.cpu_count()}-core machine, load average "
              f"{load[0]:.1f} at the start.", "",
@@ -216,6 +220,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--median-kb", type=float, default=2.0, help="median contig length (kb); clipped to 1.5 kb-4x")
+    ap.add_argument("--sigma", type=float, default=0.35, help="log-sd of contig lengths")
+    ap.add_argument("--max-kb", type=float, help="longest contig (kb; default 4x the median)")
     ap.add_argument("--metabat2", action="store_true", help="also run MetaBAT2 on the same data, right after")
     ap.add_argument("--genomes", type=Path, default=ROOT.parent / "shared" / "genomes")
     ap.add_argument("--timeout", type=float, default=3600)
@@ -231,7 +237,8 @@ def main(argv=None) -> int:
         if not (work / "summary.json").exists():
             t0 = time.perf_counter()
             summary = make_dataset(args.contigs, args.genomes, work, samples=args.samples,
-                                   median_bp=1000 * args.median_kb)
+                                   median_bp=1000 * args.median_kb, sigma=args.sigma,
+                                   max_bp=1000 * args.max_kb if args.max_kb else None)
             summary["generate_s"] = round(time.perf_counter() - t0, 1)
             (work / "summary.json").write_text(json.dumps(summary))
         summary = json.loads((work / "summary.json").read_text())
