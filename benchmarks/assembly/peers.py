@@ -90,6 +90,12 @@ def binners(contigs: str, bams: list[str], bamdir: str, depth: str, outdir: str,
                                     "-o", o("genomeface-depth"), "-t", t, "-m", str(min_len), *gf_split],
                                    "clusters.tsv", "genomeface", pre=["depth"],
                                    split_sep=None if gf_split else split_sep),
+        # the adaptive composition (issue 15) on the same depth table
+        "genomeface-adaptive": Binner("genomeface-adaptive", [GENOMEFACE, "bin", "-i", contigs, "-a", depth,
+                                       "-o", o("genomeface-adaptive"), "-t", t, "-m", str(min_len),
+                                       "--composition", "adaptive", *gf_split],
+                                      "clusters.tsv", "genomeface", pre=["depth"],
+                                      split_sep=None if gf_split else split_sep),
         "metabat2": Binner("metabat2", ["bash", "-c", f"mkdir -p {o('metabat2')} && metabat2 -i {contigs} "
                                         f"-a {depth} -o {o('metabat2')}/bin -t {t} -m {max(min_len, 1500)} "
                                         f"--seed 1"],

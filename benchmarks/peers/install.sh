@@ -2,13 +2,14 @@
 # Install the peer binners, each in its own environment under benchmarks/work/ (gitignored).
 #   VAMB 5.0.4 (CPU torch 2.13.0), SemiBin2 (PyPI SemiBin 2.x), MetaBAT2 (Debian `metabat`).
 # Idempotent: an environment that already imports is left alone.  Usage:
-#   bash benchmarks/peers/install.sh [vamb] [semibin] [metabat] [plot]     (default: all)
+#   bash benchmarks/peers/install.sh [vamb] [semibin] [metabat] [assembly] [plot]     (default: all)
+# assembly: MEGAHIT, wgsim, minimap2, samtools (Debian) for benchmarks/assembly/run.py.
 # plot: matplotlib for benchmarks/results/nc_vs_time.png, in its own venv (not a package dependency).
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$HERE/work"; mkdir -p "$WORK"
 PY="${PYTHON:-python3}"
-want="${*:-metabat vamb semibin plot}"
+want="${*:-metabat assembly vamb semibin plot}"
 status=0
 
 apt_install() {
@@ -28,6 +29,11 @@ for tool in $want; do case "$tool" in
 metabat)
   apt_install metabat minimap2 samtools
   command -v metabat2 >/dev/null && echo "metabat2: $(command -v metabat2)" || { echo "metabat2: FAILED"; status=1; } ;;
+assembly)
+  apt_install megahit minimap2 samtools   # wgsim comes with Debian's samtools
+  for t in megahit wgsim minimap2 samtools; do
+    command -v "$t" >/dev/null && echo "$t: $(command -v "$t")" || { echo "$t: FAILED"; status=1; }
+  done ;;
 vamb)
   V="$WORK/vamb-env"
   if ! "$V/bin/python" -c "import vamb" 2>/dev/null; then
