@@ -14,6 +14,7 @@ import array
 import gzip
 import pathlib
 import shutil
+import struct
 import subprocess
 import time
 
@@ -294,6 +295,78 @@ def test_index_of_a_shorter_bam_raises(dataset, tmp_path, threads):
     with pytest.raises(InputError) as err:
         read_bam_depths([bam], dataset["names"], dataset["lengths"], threads=threads)
     assert err.value.path == str(bam) and "stale index" in str(err.value)
+
+
+def _edit_bai(src: pathlib.Path, dst: pathlib.Path, edit) -> None:
+    """Copy a BAI, passing each reference's bins ``{bin: [(beg, end), ...]}`` through ``edit(tid, bins)``."""
+    raw = src.read_bytes()
+    out = [raw[:4], raw[4:8]]
+    p = 8
+    for tid in range(struct.unpack_from("<i", raw, 4)[0]):
+        bins = {}
+        (n_bin,), p = struct.unpack_from("<i", raw, p), p + 4
+        for _ in range(n_bin):
+            b, n_chunk = struct.unpack_from("<Ii", raw, p)
+            bins[b] = [struct.unpack_from("<QQ", raw, p + 8 + 16 * c) for c in range(n_chunk)]
+            p += 8 + 16 * n_chunk
+        (n_intv,) = struct.unpack_from("<i", raw, p)
+        intv, p = raw[p:p + 4 + 8 * n_intv], p + 4 + 8 * n_intv
+        bins = edit(tid, bins)
+        out.append(struct.pack("<i", len(bins)))
+        for b, chunks in bins.items():
+            out.append(struct.pack("<Ii", b, len(chunks)) + b"".join(struct.pack("<QQ", *c) for c in chunks))
+        out.append(intv if bins else struct.pack("<i", 0))
+    dst.write_bytes(b"".join(out) + raw[p:])
+
+
+def _with_edited_index(dataset, tmp_path, edit) -> pathlib.Path:
+    bam = tmp_path / "edited.bam"
+    shutil.copy(dataset["bams"][0], bam)
+    _edit_bai(pathlib.Path(str(dataset["bams"][0]) + ".bai"), pathlib.Path(str(bam) + ".bai"), edit)
+    return bam
+
+
+def test_unedited_index_copy_reads_the_same(dataset, tmp_path):
+    """The index rewriter itself changes nothing (so the tests below change only what they say)."""
+    bam = _with_edited_index(dataset, tmp_path, lambda tid, bins: bins)
+    assert (tmp_path / "edited.bam.bai").read_bytes() == pathlib.Path(str(dataset["bams"][0]) + ".bai").read_bytes()
+    np.testing.assert_array_equal(read_bam_depths([bam], dataset["names"], dataset["lengths"]),
+                                  read_bam_depths(dataset["bams"][:1], dataset["names"], dataset["lengths"]))
+
+
+def test_index_record_counts_must_match(dataset, tmp_path):
+    """Offsets all right, one reference's mapped-record count off by one: only the counts say so."""
+    def edit(tid, bins):
+        if tid == 0:
+            span, (mapped, unmapped) = bins[37450]
+            bins[37450] = [span, (mapped + 1, unmapped)]
+        return bins
+    bam = _with_edited_index(dataset, tmp_path, edit)
+    with pytest.raises(InputError, match="stale index") as err:
+        read_bam_depths([bam], dataset["names"], dataset["lengths"])
+    assert err.value.path == str(bam)
+
+
+def test_index_missing_the_last_references_records_raises(dataset, tmp_path):
+    """An index that lists no records for the last reference ends on a real record boundary;
+    what follows it is a placed record, not the end of the file."""
+    with pysam.AlignmentFile(dataset["bams"][0]) as fh:
+        last = max(k for k, s in enumerate(fh.get_index_statistics()) if s.total > 0)
+    bam = _with_edited_index(dataset, tmp_path, lambda tid, bins: {} if tid == last else bins)
+    with pytest.raises(InputError, match="stale index") as err:
+        read_bam_depths([bam], dataset["names"], dataset["lengths"], threads=2)
+    assert err.value.path == str(bam)
+
+
+def test_range_ending_inside_a_block_raises(dataset):
+    """A virtual end offset whose block address is not a block start is refused by the inflater."""
+    import genomeface_core.io.bam as bam_mod
+    path = str(dataset["bams"][0])
+    with open(path, "rb") as fh:
+        (bsize,) = struct.unpack_from("<H", fh.read(18), 16)
+        with pytest.raises(InputError, match="stale index"):
+            for _ in bam_mod._inflate(fh.fileno(), path, 0, (bsize + 1 + 1) << 16):
+                pass
 
 
 def test_threads_match_serial(dataset):
