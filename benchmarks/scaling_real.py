@@ -44,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 MUTATION_RATE = 0.002  # substitutions per bp in each copy after the first
+SIGMA = 0.35  # default log-sd of contig lengths (the synthetic model of scaling.py)
 
 
 def genome_files(genome_dir: Path) -> list[Path]:
@@ -52,7 +53,7 @@ def genome_files(genome_dir: Path) -> list[Path]:
 
 
 def make_dataset(n: int, genome_dir: Path, outdir: Path, samples: int = 3, median_bp: float = 2000,
-                 seed: int = 0, sigma: float = 0.35, max_bp: float | None = None) -> dict:
+                 seed: int = 0, sigma: float = SIGMA, max_bp: float | None = None) -> dict:
     """Write OUTDIR/contigs.fna, depth.tsv and depth.metabat.txt (the same depths as
     ``jgi_summarize_bam_contig_depths`` lays them out, variance = depth) with ``n``
     contigs of log-normal lengths (median ``median_bp``, log-sd ``sigma``, clipped to 1.5 kb -
@@ -158,7 +159,7 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
     lines = ["# A whole run on real-sequence contigs, markers included", "",
              f"`python benchmarks/scaling_real.py --contigs {args.contigs} --threads {args.threads} "
              f"--samples {summary['samples']} --median-kb {summary.get('median_bp', 2000) / 1000:g}"
-             f"{f' --sigma {args.sigma:g}' if args.sigma != 0.35 else ''}"
+             f"{f' --sigma {args.sigma:g}' if args.sigma != SIGMA else ''}"
              f"{f' --max-kb {args.max_kb:g}' if args.max_kb else ''}"
              f"{' --metabat2' if args.metabat2 else ''}"
              f"{f' --extra {args.extra!r}' if args.extra else ''}{f' --vs {args.vs!r}' if args.vs else ''}`: "
@@ -186,10 +187,10 @@ def report(summary: dict, row: dict, args, load: tuple, peer: dict | None = None
             lines += ["", f"genomeface / MetaBAT2 wall time: {row['wall_s'] / peer['wall_s']:.2f}."]
         else:
             lines.append(f"| MetaBAT2 | failed (exit {peer['rc']}): {peer.get('error', '')} | | | | |")
-    if alt is not None and alt["rc"] == 0:
+    both = alt is not None and alt["rc"] == 0
+    if both:
         lines += ["", f"`{args.vs}` / default: wall {alt['wall_s'] / row['wall_s']:.3f}x, "
                       f"CPU {alt['cpu_s'] / row['cpu_s']:.3f}x, peak RSS {alt['peak_gb'] / row['peak_gb']:.2f}x."]
-    both = alt is not None and alt["rc"] == 0
     lines += ["", "Per stage (s, from run.json):", "",
               "| stage | s | share |" + (f" {args.vs} s | share |" if both else ""),
               "|---|---:|---:|" + ("---:|---:|" if both else "")]
@@ -220,7 +221,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--median-kb", type=float, default=2.0, help="median contig length (kb); clipped to 1.5 kb-4x")
-    ap.add_argument("--sigma", type=float, default=0.35, help="log-sd of contig lengths")
+    ap.add_argument("--sigma", type=float, default=SIGMA, help="log-sd of contig lengths")
     ap.add_argument("--max-kb", type=float, help="longest contig (kb; default 4x the median)")
     ap.add_argument("--metabat2", action="store_true", help="also run MetaBAT2 on the same data, right after")
     ap.add_argument("--genomes", type=Path, default=ROOT.parent / "shared" / "genomes")

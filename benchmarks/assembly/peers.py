@@ -81,21 +81,21 @@ def binners(contigs: str, bams: list[str], bamdir: str, depth: str, outdir: str,
     o = lambda n: os.path.join(outdir, n)  # noqa: E731
     t = str(threads)
     gf_split = _genomeface_split_args(split_sep)
+
+    def gf_depth(name: str, *extra: str) -> Binner:
+        """genomeface on the depth table, with ``extra`` options."""
+        return Binner(name, [GENOMEFACE, "bin", "-i", contigs, "-a", depth, "-o", o(name), "-t", t,
+                             "-m", str(min_len), *extra, *gf_split],
+                      "clusters.tsv", "genomeface", pre=["depth"], split_sep=None if gf_split else split_sep)
+
     all_ = {
         "genomeface-bam": Binner("genomeface-bam", [GENOMEFACE, "bin", "-i", contigs, "-b", *bams, "-o",
                                   o("genomeface-bam"), "-t", t, "-m", str(min_len), *gf_split],
                                  "clusters.tsv", "genomeface",
                                  split_sep=None if gf_split else split_sep),
-        "genomeface-depth": Binner("genomeface-depth", [GENOMEFACE, "bin", "-i", contigs, "-a", depth,
-                                    "-o", o("genomeface-depth"), "-t", t, "-m", str(min_len), *gf_split],
-                                   "clusters.tsv", "genomeface", pre=["depth"],
-                                   split_sep=None if gf_split else split_sep),
+        "genomeface-depth": gf_depth("genomeface-depth"),
         # the adaptive composition (issue 15) on the same depth table
-        "genomeface-adaptive": Binner("genomeface-adaptive", [GENOMEFACE, "bin", "-i", contigs, "-a", depth,
-                                       "-o", o("genomeface-adaptive"), "-t", t, "-m", str(min_len),
-                                       "--composition", "adaptive", *gf_split],
-                                      "clusters.tsv", "genomeface", pre=["depth"],
-                                      split_sep=None if gf_split else split_sep),
+        "genomeface-adaptive": gf_depth("genomeface-adaptive", "--composition", "adaptive"),
         "metabat2": Binner("metabat2", ["bash", "-c", f"mkdir -p {o('metabat2')} && metabat2 -i {contigs} "
                                         f"-a {depth} -o {o('metabat2')}/bin -t {t} -m {max(min_len, 1500)} "
                                         f"--seed 1"],
