@@ -14,12 +14,13 @@ from .io.fasta import gc_fraction
 UNBINNED = "unbinned"
 #: columns of bins.tsv, in order (one dict per bin with these keys)
 BIN_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination",
-               "embedding_gap"]
+               "embedding_gap", "depth_rms_z", "depth_ejected_bp"]
 
 
 def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], marker_counts: np.ndarray,
               mean_depth: np.ndarray, *, min_bin_size: int, prefix: str, cluster_gap: np.ndarray | None = None,
-              cluster_names: Mapping[int, str] | None = None) -> tuple[list[str], dict[str, list[str]], list[dict]]:
+              cluster_names: Mapping[int, str] | None = None, cluster_depth_z: np.ndarray | None = None,
+              cluster_ejected_bp: np.ndarray | None = None) -> tuple[list[str], dict[str, list[str]], list[dict]]:
     """Name the clusters of at least ``min_bin_size`` bp and tabulate their quality.
 
     ``labels``: (n,) cluster id per contig, -1 = unbinned.  ``marker_counts``:
@@ -35,6 +36,11 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     ``max_merge_gap`` only where markers vouched for the merge: marker estimate
     and embeddings disagree), 0 without ``cluster_gap``).  ``cluster_names``
     (cluster id -> name) replaces the ``prefix<rank>`` names (multi-split).
+    ``depth_rms_z`` and ``depth_ejected_bp``: ``cluster_depth_z[c]``, the
+    bin's depth coherence (root mean square residual of its members against
+    its core's depth, :func:`genomeface_core.depth_coherence.cluster_rms_z`),
+    and ``cluster_ejected_bp[c]``, the bp depth coherence took out of it
+    (0 without them).
 
     >>> mc = np.zeros((4, 40), np.uint16); mc[0, :30] = 1; mc[1, :4] = 1; mc[2, :10] = 1
     >>> seqs = [b"ACGT" * 50, b"GGCC" * 25, b"AT" * 200, b"ACGT"]
@@ -44,7 +50,8 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
     (['bin2', 'bin2', 'bin1', 'unbinned'], {'bin1': ['c'], 'bin2': ['a', 'b']})
     >>> table[1]
     {'bin': 'bin2', 'contigs': 2, 'size_bp': 300, 'n50_bp': 200, 'gc': 0.6667, 'mean_depth': 3.0, \
-'completeness': 75.0, 'contamination': 10.0, 'embedding_gap': 0.0}
+'completeness': 75.0, 'contamination': 10.0, 'embedding_gap': 0.0, 'depth_rms_z': 0.0, \
+'depth_ejected_bp': 0}
     """
     from .selection import quality
 
@@ -64,7 +71,9 @@ def name_bins(labels: np.ndarray, names: Sequence[str], seqs: Sequence[bytes], m
                           gc=round(gc_fraction([seqs[j] for j in members]), 4),
                           mean_depth=float(np.average(mean_depth[members], weights=ln)),
                           completeness=completeness, contamination=contamination,
-                          embedding_gap=round(float(cluster_gap[c]), 3) if cluster_gap is not None else 0.0))
+                          embedding_gap=round(float(cluster_gap[c]), 3) if cluster_gap is not None else 0.0,
+                          depth_rms_z=round(float(cluster_depth_z[c]), 3) if cluster_depth_z is not None else 0.0,
+                          depth_ejected_bp=int(cluster_ejected_bp[c]) if cluster_ejected_bp is not None else 0))
     return assignment, bins, table
 
 

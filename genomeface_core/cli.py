@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bin", help="bin contigs into genomes (MAGs)")
     _add_input_args(b)
     b.add_argument("-o", "--outdir", required=True, help="output folder (must be empty or absent)")
-    b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    b.add_argument("--force", action="store_true",
+                   help="replace an earlier genomeface result in OUTDIR (a folder holding run.json and only the "
+                        "files bin writes); never a folder that is or holds an input, the cache, /, ~ or the "
+                        "working directory (genomeface_core/output.py, tests/test_output_safety.py)")
     b.add_argument("--cache", metavar="DIR", help="stage cache folder: BAM depths, embeddings and marker genes "
                    "are stored here keyed by the inputs' content and reused by a rerun (default: none)")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -77,7 +80,9 @@ def _cap_threads(threads: int) -> None:
     """Cap BLAS/OpenMP/Numba pools at --threads (HPC schedulers count cores).
 
     Must run before NumPy/Numba are imported to take effect; an explicit
-    environment setting wins.
+    environment setting wins.  bin() caps every pool itself
+    (:mod:`genomeface_core.threads`, also from Python and QIIME 2); this early
+    cap also keeps Numba from starting a worker per core it would never use.
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))

@@ -29,6 +29,7 @@ from .bins import name_bins
 from .cache import StageCache, digest_arrays, digest_file, digest_path
 from .errors import InputError
 from .io.fasta import Contigs, read_fasta
+from .threads import honours_threads
 
 log = logging.getLogger("genomeface")
 
@@ -43,6 +44,8 @@ class BinResult:
     assignment: bin name of each of those contigs, or ``"unbinned"``.
     bins: bin name -> member contig names (only bins >= min_bin_size).
     table: one dict per bin (columns of ``bins.tsv``).
+    ejected: the contigs depth coherence took out of a cluster (``depth_ejected.tsv``):
+    (contig, the bin it left or ``unbinned`` when that cluster was under min_bin_size, its bin now).
     timings: seconds per stage.  run_info: everything written to run.json.
     """
 
@@ -52,6 +55,7 @@ class BinResult:
     table: list[dict]
     timings: dict[str, float] = field(default_factory=dict)
     run_info: dict = field(default_factory=dict)
+    ejected: list[tuple[str, str, str]] = field(default_factory=list)  # (contig, bin it left, where it is now)
 
 
 @dataclass
@@ -66,6 +70,9 @@ class Embedded:
     abundance_weight: float
     all_names: list[str]
     cache_key: dict | None = None  # contigs digest + min_contig_length when a stage cache is used
+    composition_used: str = ""  # the composition embedding that ran (differs from the asked one on a fallback)
+    fallbacks: list[str] = field(default_factory=list)  # each silent change of method, why (WARNING + run.json)
+    variances: np.ndarray | None = None  # (n, samples) per-base depth variance (x^2) where the coverage gives it
 
 
 def peak_rss_mb() -> float | None:
@@ -107,22 +114,29 @@ class StageTimer:
 
 def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, bams, threads,
                  cache: StageCache, key: dict | None):
+    """(depths (n, S) x, per-base depth variances (n, S) x^2 or None, sample names), matched by name."""
     if coverage is not None and bams:
         raise InputError(coverage, "give either a coverage table or BAM files, not both")
     if coverage is not None:
         from .io.coverage import align_coverage, read_coverage
         cov = read_coverage(coverage)
-        return align_coverage(cov, all_contigs.names, kept.names, coverage), list(cov.samples)
+        var = None if cov.variances is None else align_coverage(cov, all_contigs.names, kept.names, coverage,
+                                                                variances=True)
+        return align_coverage(cov, all_contigs.names, kept.names, coverage), var, list(cov.samples)
     if bams:
         from .io.bam import read_bam_depths
+
+        def read() -> dict[str, np.ndarray]:
+            d, v = read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads, with_variance=True)
+            return {"depths": d, "variances": v}
         # the expensive input: reused when the BAMs' content and the contig set are unchanged
-        depths = cache.get_or_compute(
-            "depths", key and dict(key, bams=[digest_file(b) for b in bams]),
-            lambda: {"depths": read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads)})["depths"]
-        return depths, [os.path.basename(os.fspath(b)) for b in bams]
-    return None, []
+        got = cache.get_or_compute("depths", key and dict(key, bams=[digest_file(b) for b in bams],
+                                                          variances=True), read)
+        return got["depths"], got["variances"], [os.path.basename(os.fspath(b)) for b in bams]
+    return None, None, []
 
 
+@honours_threads
 def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
           min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
           abundance_weight: float | None = None, threads: int = 1, seed: int = 0, timer: StageTimer | None = None,
@@ -150,15 +164,18 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
         if len(keep) < 2:
             raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
         kept = allc.subset(keep)
-        depths, samples = _load_depths(contigs, allc, kept, coverage, bams, threads, cache, key)
+        depths, variances, samples = _load_depths(contigs, allc, kept, coverage, bams, threads, cache, key)
     if comp is None:
         from .embed.adaptive import fit_adaptive
         with timer("adapt"):
             comp = fit_adaptive(kept.seqs, kept.lengths, seed=seed, threads=threads)
+    fallbacks = [comp.fallback] if comp.fallback else []
     t0 = time.perf_counter()
     model_key = [f"{composition}/seed{seed}"] if composition in emb.FITTED else _model_key(composition)
+    # a fitted embedding's entry depends on the fit's code (adaptive, which uses embed's and the weights) too
     x = cache.get_or_compute("embed", key and dict(key, composition=model_key),
-                             lambda: {"composition": _composition_embedding(comp, kept, threads, timer, chunk)})
+                             lambda: {"composition": _composition_embedding(comp, kept, threads, timer, chunk)},
+                             code=("adaptive",) if composition in emb.FITTED else ("embed",))
     x = x["composition"]
     if "embed" not in timer.timings:  # read back from the cache
         timer.record("embed", time.perf_counter() - t0)
@@ -173,9 +190,10 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
                 w = float(abundance_weight)
             else:
                 # the weight's constants belong to the pair of embeddings they were fitted for
-                v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition)
+                v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition, fallbacks)
                 w = c2(depths.shape[1], *v)
-    return Embedded(kept, depths, samples, x, y, w, allc.names, key)
+    return Embedded(kept, depths, samples, x, y, w, allc.names, key, composition_used=comp.name,
+                    fallbacks=fallbacks, variances=variances)
 
 
 def _composition_embedding(comp, kept: Contigs, threads: int, timer: StageTimer, chunk: int) -> np.ndarray:
@@ -224,24 +242,27 @@ def _abundance_model(name: str):
     return get_abundance_model(name)
 
 
-def _network_constants(model, composition: str) -> tuple[float, float]:
-    """(v1, v2) the abundance network was fitted with for ``composition`` (else for ``linear``)."""
+def _network_constants(model, composition: str, fallbacks: list[str]) -> tuple[float, float]:
+    """(v1, v2) the abundance network was fitted with for ``composition`` (else for ``linear``, appended
+    to ``fallbacks``)."""
     v = model.constants(composition)
     if v is None:
         raise InputError(model.path, "abundance network has no fitted mixing constants; "
                                      "give --abundance-weight or refit them (benchmarks/abundance_auroc.py)")
     if composition not in model.mixing:
-        log.warning("abundance network has no mixing constants fitted with composition %r; using those for 'linear'",
-                    composition)
+        fallbacks.append(f"abundance network has no mixing constants fitted with composition {composition!r}; "
+                         "using those for 'linear'")
+        log.warning("%s", fallbacks[-1])
     return v
 
 
+@honours_threads
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | Sequence[PathLike] | None = None, markers_mode: str = "fast",
         composition: str = "linear", abundance: str = "raw", abundance_weight: float | None = None, k: int = 16,
         knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0, min_purity: float = 0.85,
-        rescue_vote: float = 0.5, max_merge_gap: float = 2.0, split_sep: str | None = None, prefix: str = "bin",
+        rescue_vote: float = 0.5, max_merge_gap: float = 2.0, depth_coherence: float = 1e-6, split_sep: str | None = None, prefix: str = "bin",
         force: bool = False, progress: bool = False, cache: PathLike | None = None) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
@@ -261,6 +282,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     and checked against that table before any work.
     """
     from .dendrogram import single_linkage
+    from .depth_coherence import cluster_rms_z
     from .mst import spanning_tree
     from .multisplit import sample_bin_names, sample_groups
     from .report import projection
@@ -270,7 +292,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                   bams=[os.fspath(b) for b in bams or []],
                   **{p.name: given[p.name] for p in params_table.BIN_PARAMS})
     params.update(markers=_paths(markers), abundance=os.fspath(abundance))
-    xp = _check(params, outdir, force)
+    xp = _check(params, outdir, force, cache)
     timer = StageTimer()
     stage_cache = StageCache(cache)
     e = embed_contigs(contigs, coverage, bams=bams, min_contig_length=min_contig_length, composition=composition,
@@ -288,9 +310,10 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     with timer("dendrogram"):
         children, heights = single_linkage(n, u, v, d)
     sample_names, groups = (None, [np.arange(n)]) if samples is None else sample_groups(samples)
-    labels, total_reward, cluster_gap, n_rescued, cluster_group = _cut(
+    labels, total_reward, cluster_gap, n_rescued, cluster_group, ejected_from, ejected_bp = _cut(
         children, heights, counts, e.contigs.lengths, idx, dist, groups, timer, min_purity=min_purity,
-        max_merge_gap=max_merge_gap, rescue_vote=rescue_vote)
+        max_merge_gap=max_merge_gap, rescue_vote=rescue_vote, depths=e.depths, variances=e.variances,
+        depth_p=depth_coherence)
     xy = None
     if outdir is not None:
         with timer("projection"):  # for report.html: the binner's kNN graph laid out in 2-D
@@ -299,21 +322,29 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     mean_depth = e.depths.mean(axis=1) if e.depths is not None else np.zeros(n)
     cluster_names = None if samples is None else sample_bin_names(
         labels, e.contigs.lengths, cluster_group, sample_names, split_sep, prefix)
+    depth_z = cluster_rms_z(labels, e.depths, e.variances, e.contigs.lengths, counts)
     assignment, bins, table = name_bins(labels, e.contigs.names, e.contigs.seqs, counts, mean_depth,
                                         min_bin_size=min_bin_size, prefix=prefix, cluster_gap=cluster_gap,
-                                        cluster_names=cluster_names)
+                                        cluster_names=cluster_names, cluster_depth_z=depth_z,
+                                        cluster_ejected_bp=ejected_bp)
     run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins),
+                         device_used="cpu" if xp is np else "gpu",  # what --device auto resolved to
+                         depth_ejected=dict(contigs=int((ejected_from >= 0).sum()),
+                                            bp=int(e.contigs.lengths[ejected_from >= 0].sum()),
+                                            variance="from coverage" if e.variances is not None else "poisson"),
                          cache=dict(folder=stage_cache.folder, reused=stage_cache.reused))
-    result = BinResult(e.contigs.names, assignment, bins, table, timer.timings, run_info)
+    result = BinResult(e.contigs.names, assignment, bins, table, timer.timings, run_info,
+                       ejected=_ejected_rows(labels, ejected_from, e.contigs.names, assignment))
     if outdir is not None:
         with timer("write"):
-            _write(result, e.contigs, counts, xy, outdir, force)
+            _write(result, e.contigs, counts, xy, outdir, force, params, cache)
     return result
 
 
 def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths: np.ndarray, idx: np.ndarray,
          dist: np.ndarray, groups: Sequence[np.ndarray], timer: StageTimer, *, min_purity: float,
-         max_merge_gap: float, rescue_vote: float):
+         max_merge_gap: float, rescue_vote: float, depths: np.ndarray | None = None,
+         variances: np.ndarray | None = None, depth_p: float = 0.0):
     """DP cut and rescue in each group of contigs: all of them, or one group per sample (multi-split).
 
     A group is cut on the dendrogram induced on its contigs (single linkage
@@ -321,10 +352,15 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
     the joint tree sees twice, is one bin in each; rescue votes count only
     neighbours of the same group.  Returns (cluster id per contig, -1
     unbinned; total reward; each cluster's largest gap ratio; contigs
-    rescued; each cluster's group).
+    rescued; each cluster's group; the cluster each contig depth coherence
+    took out left, -1 for the others; bp that left each cluster).
+
+    Depth coherence (:mod:`genomeface_core.depth_coherence`) runs after the
+    DP cut and again after rescue, so neither keeps a contig of another depth.
     """
     from .coherence import gap_ratios
     from .dendrogram import induced_tree
+    from .depth_coherence import eject_incoherent
     from .rescue import rescue_unbinned
     from .selection import select_bins
 
@@ -332,6 +368,8 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
     labels = np.full(n, -1, dtype=np.int64)
     local = np.full(n, -1, dtype=np.int64)
     gaps_of, group_of, total, rescued = [], [], 0.0, 0
+    ejected_from = np.full(n, -1, dtype=np.int64)
+    ej_bp: list[int] = []
     for g, members in enumerate(groups):
         ch, h = (children, heights) if len(members) == n else induced_tree(children, heights, members)
         ln, mc = lengths[members], counts[members]
@@ -345,14 +383,41 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
             gaps = gap_ratios(ch, h, ln, nn)
             lab, reward, cgap = select_bins(ch, mc, min_purity, gaps=gaps, lengths=ln,
                                             max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
+        dm = None if depths is None else depths[members]
+        vm = None if variances is None else variances[members]
+        before = lab
+        with timer("depth_coherence"):
+            lab, info = eject_incoherent(lab, dm, vm, ln, mc, p=depth_p, n_clusters=len(cgap))
+            cgap = np.concatenate([cgap, np.zeros(len(info.origin) - len(cgap))])
         with timer("rescue"):
             nb = np.where(nb >= 0, nb, np.arange(len(members))[:, None])  # outside votes as the contig itself
-            lab, k = rescue_unbinned(nb, lab, mc, min_vote=rescue_vote, min_purity=min_purity)
+            lab, k = rescue_unbinned(nb, lab, mc, min_vote=rescue_vote, min_purity=min_purity, knn_dist=dist[members],
+                                     lengths=ln, max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
+        from_ = np.where(info.ejected, before, -1)  # the cluster each ejected contig left
+        before = lab
+        with timer("depth_coherence"):
+            lab, info2 = eject_incoherent(lab, dm, vm, ln, mc, p=depth_p, n_clusters=len(cgap))
+            cgap = np.concatenate([cgap, np.zeros(len(info2.origin) - len(cgap))])
+        from_ = np.where(info2.ejected, before, from_)
+        ejected_from[members] = np.where(from_ >= 0, from_ + len(gaps_of), -1)
+        left = np.zeros(len(cgap), np.int64)
+        left[:len(info.ejected_bp)] += info.ejected_bp
+        left[:len(info2.ejected_bp)] += info2.ejected_bp
+        ej_bp.extend(left.tolist())
         labels[members] = np.where(lab >= 0, lab + len(gaps_of), -1)
         gaps_of.extend(cgap)
         group_of.extend([g] * len(cgap))
         total, rescued = total + reward, rescued + k
-    return labels, total, np.asarray(gaps_of), rescued, np.asarray(group_of, dtype=np.int64)
+    return (labels, total, np.asarray(gaps_of), rescued, np.asarray(group_of, dtype=np.int64), ejected_from,
+            np.asarray(ej_bp, dtype=np.int64))
+
+
+def _ejected_rows(labels: np.ndarray, ejected_from: np.ndarray, names: Sequence[str],
+                  assignment: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(contig, bin it left, bin now) for every contig depth coherence ejected; clusters named as in bins.tsv."""
+    name_of = {int(c): a for c, a in zip(labels, assignment) if c >= 0}
+    return [(names[i], name_of.get(int(ejected_from[i]), "unbinned"), assignment[i])
+            for i in np.flatnonzero(ejected_from >= 0)]
 
 
 def _contig_samples(contigs: PathLike, names: Sequence[str], sep: str) -> list[str]:
@@ -365,13 +430,17 @@ def _contig_samples(contigs: PathLike, names: Sequence[str], sep: str) -> list[s
         raise InputError(contigs, exc.problem) from None
 
 
-def _check(params: dict, outdir: PathLike | None, force: bool):
-    """Validate parameters and the output folder before any work; the array module for ``device``."""
-    from .output import check_outdir
+def _check(params: dict, outdir: PathLike | None, force: bool, cache: PathLike | None = None):
+    """Validate parameters and the output folder before any work; the array module for ``device``.
+
+    The folder is checked against the run's input files and ``cache`` folder too: ``force`` never
+    replaces a folder holding one of them (:func:`genomeface_core.output.check_outdir`).
+    """
+    from .output import check_outdir, input_paths
     from .xp import get_xp
 
     if outdir is not None:
-        check_outdir(outdir, force)
+        check_outdir(outdir, force, inputs=input_paths(params), cache=cache)
     params_table.validate(params)
     try:
         return get_xp(params["device"])
@@ -379,6 +448,7 @@ def _check(params: dict, outdir: PathLike | None, force: bool):
         raise InputError(None, str(exc)) from None
 
 
+@honours_threads
 def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | None, *, threads: int = 1,
                   progress: bool = False, cache: StageCache | None = None, key: dict | None = None,
                   mode: str = "fast") -> np.ndarray:
@@ -394,9 +464,18 @@ def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | Non
         return {"counts": find_markers(contigs.seqs, threads=threads, progress=progress, mode=mode)}
     if cache is None or key is None:
         return call()["counts"]
-    genes = {m: v for m, v in _versions().items() if m in ("pyrodigal", "pyhmmer")}  # the callers' versions
-    return cache.get_or_compute("markers", dict(key, markers="pyrodigal+pyhmmer", mode=mode, **genes),
+    # the callers' and fetchMGs' versions, the HMM and cutoff files and the code are the stage's code
+    # (cache.STAGES["markers"]); the fast path's gate settings are spelled out too
+    return cache.get_or_compute("markers", dict(key, mode=mode, gate=_marker_gate() if mode == "fast" else None),
                                 call)["counts"]
+
+
+def _marker_gate() -> dict[str, float]:
+    """The fast marker path's gate settings (bits, bp), for its cache key."""
+    from . import markers, markers_fast
+
+    return dict(forward_gate_bits=markers._GATE_BITS, window_bits=markers_fast.WINDOW_BITS,
+                hmm_bits=markers_fast.HMM_BITS, margin_bp=markers_fast.MARGIN_BP)
 
 
 def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):
@@ -416,19 +495,29 @@ def _run_info(params: dict, e: Embedded, timer: StageTimer, **results) -> dict:
     return dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
                 parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=len(e.contigs.names),
                 samples=e.samples, abundance_weight_used=e.abundance_weight, markers=list(MARKER_IDS),
+                composition_used=e.composition_used, fallbacks=e.fallbacks,
                 timings=timer.timings, memory_mb=timer.memory_mb, versions=_versions(), **results)
 
 
 def _write(result: BinResult, contigs: Contigs, counts: np.ndarray, xy: np.ndarray, outdir: PathLike,
-           force: bool) -> None:
-    """Write the result with its extra files (one writer per file name) as one transaction."""
+           force: bool, params: dict, cache: PathLike | None) -> None:
+    """Write the result with its extra files (one writer per file name) as one transaction; the folder
+    is checked again against ``params``' input files and the ``cache`` folder."""
     from .markers import write_markers_tsv
-    from .output import write_result
+    from .output import input_paths, write_result
     from .report import write_projection
 
     extra = {"markers.tsv": lambda p: write_markers_tsv(p, contigs.names, counts),
-             "projection.tsv": lambda p: write_projection(p, contigs.names, xy)}
-    write_result(result, contigs.seqs, outdir, force=force, extra=extra)
+             "projection.tsv": lambda p: write_projection(p, contigs.names, xy),
+             "depth_ejected.tsv": lambda p: _write_ejected(p, result.ejected)}
+    write_result(result, contigs.seqs, outdir, force=force, extra=extra, inputs=input_paths(params), cache=cache)
+
+
+def _write_ejected(path: str, rows: list[tuple[str, str, str]]) -> None:
+    """``depth_ejected.tsv``: contig, the bin depth coherence took it out of, its bin now (report.html lists them)."""
+    with open(path, "w") as fh:
+        fh.write("contig\tleft\tnow\n")
+        fh.writelines(f"{c}\t{a}\t{b}\n" for c, a, b in rows)
 
 
 def _paths(p: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:

@@ -29,12 +29,13 @@ import numba as nb
 import numpy as np
 
 from .errors import InputError
-from .output import UNBINNED
+from .output import REPORT as _REPORT, UNBINNED, partial_name
 
 PathLike = str | os.PathLike
 
-REPORT = "report.html"
+REPORT = _REPORT  # named once, in output.RESULT_NAMES
 PROJECTION = "projection.tsv"
+EJECTED = "depth_ejected.tsv"
 #: bins.tsv columns the report needs (output.BIN_COLUMNS may add more: they are shown as they are)
 NEEDED_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination"]
 #: pipeline order of the stages in run.json's timings (JSON sorts them by name); others follow
@@ -267,6 +268,7 @@ class _Run:
     proj_names: list[str] | None  # projection.tsv, or None when absent
     proj_xy: np.ndarray | None
     unbinned_bp: int | None  # bases in unbinned.fna, or None when absent
+    ejected: list[tuple[str, str, str]] | None = None  # depth_ejected.tsv rows (contig, left, now), or None
 
 
 def _open(path: PathLike, mode: str = "r"):
@@ -352,7 +354,46 @@ def read_run(outdir: PathLike) -> _Run:
         unknown = next((c for c in names if c not in clusters), None)
         if unknown is not None:
             raise InputError(d / PROJECTION, f"contig {unknown!r} is not in clusters.tsv")
-    return _Run(bins, clusters, info, names, xy, _fasta_bases(d / "unbinned.fna"))
+    return _Run(bins, clusters, info, names, xy, _fasta_bases(d / "unbinned.fna"),
+                _read_ejected(d / EJECTED, clusters) if (d / EJECTED).exists() else None)
+
+
+def _read_ejected(path: Path, clusters: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``depth_ejected.tsv`` rows; InputError naming the file on a bad header or a contig not in clusters.tsv."""
+    with _open(path) as fh:
+        if fh.readline().rstrip("\n").split("\t") != ["contig", "left", "now"]:
+            raise InputError(path, "header must be 'contig<TAB>left<TAB>now'")
+        rows = []
+        for i, line in enumerate(fh, 2):
+            f = line.rstrip("\n").split("\t")
+            if len(f) != 3 or f[0] not in clusters:
+                raise InputError(path, f"line {i}: expected contig<TAB>left<TAB>now with a contig of clusters.tsv")
+            rows.append((f[0], f[1], f[2]))
+    return rows
+
+
+def _ejected_section(rows: list[tuple[str, str, str]] | None, bins: list[dict], limit: int = 200) -> str:
+    """The contigs depth coherence took out of their bins: per bin pair, then the first ``limit`` contigs."""
+    if rows is None:
+        return ""
+    if not rows:
+        return ('<section><h2>Depth coherence</h2><p class="cap">No contig left its bin: every bin\'s '
+                'contigs have its core\'s depth within read-sampling noise.</p></section>')
+    pairs: dict[tuple[str, str], int] = {}
+    for _, a, b in rows:
+        pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    ej_bp = {b["bin"]: b.get("depth_ejected_bp", "") for b in bins}
+    head = "".join(f"<th>{h}</th>" for h in ("left bin", "now in", "contigs", "bp that left the bin"))
+    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{k}</td>"
+                   f"<td>{html.escape(str(ej_bp.get(a, '')))}</td></tr>" for (a, b), k in sorted(pairs.items()))
+    listed = ", ".join(html.escape(c) for c, _, _ in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return (f'<section><h2>Depth coherence</h2><p class="cap">{len(rows)} contigs left a bin because their '
+            f'depth profile is incompatible with the bin\'s core (its marker contigs) beyond read-sampling '
+            f'noise; those of one depth form a bin of their own (a strain\'s accessory genome can), the rest '
+            f'are unbinned (depth_ejected.tsv).</p><div class="tablewrap"><table class="sortable"><thead><tr>'
+            f'{head}</tr></thead><tbody>{body}</tbody></table></div>'
+            f'<p class="cap">Contigs: {listed}{more}.</p></section>')
 
 
 # ----------------------------------------------------------------------------- SVG drawing
@@ -771,6 +812,7 @@ def render(run: _Run) -> str:
 {figs}
 {proj}
 <section><h2>Bins</h2><p class="cap">Click a column to sort.</p>{_bin_table(bins, colours)}</section>
+{_ejected_section(run.ejected, bins)}
 {stages}
 <div class="grid2"><section><h2>Parameters</h2>{_kv_table(run_items)}</section>
 <section><h2>Run</h2>{_kv_table([(k, v) for k, v in extra if v is not None])}</section></div>
@@ -786,7 +828,7 @@ def write_report(outdir: PathLike) -> Path:
     """
     page = render(read_run(outdir))
     out = Path(outdir) / REPORT
-    tmp = out.with_name(f".{REPORT}.{os.getpid()}.tmp")  # same folder: the rename is atomic
+    tmp = out.with_name(partial_name(REPORT))  # same folder: the rename is atomic; --force knows the name
     try:
         tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, out)

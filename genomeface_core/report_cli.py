@@ -1,6 +1,8 @@
 """``genomeface report OUTDIR``: (re)write OUTDIR/report.html from a bin output folder.
 
-Wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``.
+Wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``.  A bad folder
+is an InputError and a write fault (read-only folder, full disk) an
+OutputError: one line naming the path, exit 2, the old report left as it was.
 """
 from __future__ import annotations
 
@@ -18,11 +20,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    import os
     import sys
 
+    from .output import REPORT, write_error
     from .report import write_report
 
-    path = write_report(args.outdir)  # InputError -> one line and exit 2 in cli.main
+    try:
+        path = write_report(args.outdir)  # InputError -> one line and exit 2 in cli.main
+    except OSError as exc:
+        raise write_error(os.path.join(args.outdir, REPORT), exc, "the folder left as it was") from None
     if not getattr(args, "quiet", False):
         print(path, file=sys.stderr)
     return 0

@@ -1,17 +1,28 @@
-"""``qiime genomeface bin`` and ``bin-coassembly``: thin shells over :func:`genomeface_core.bin`.
+"""``qiime genomeface bin``, ``bin-coassembly`` and ``evaluate``: thin shells over the engine.
 
 Artifacts are turned into the files the engine reads (a FASTA path, sorted and
 indexed BAMs in a temporary folder, or a ``contigname`` depth TSV), and its
 result into q2-mag's outputs.  No binning logic lives here.
 
-``bin`` is a drop-in for q2-mag's ``bin-contigs-metabat``
-(q2_mag/plugin_setup.py, q2_annotate/metabat2/metabat2.py before the move):
-the same inputs (``contigs: SampleData[Contigs]``, ``alignment_maps:
-SampleData[AlignmentMap]``), samples paired the same way (contig sample ids
-from ``ContigSequencesDirFmt.sample_dict()``, map sample ids
-``Path(fp).stem.rsplit("_alignment", 1)[0]``, the two sets must be equal),
-each sample binned on its own, and the same outputs in the same order
-(``mags``, ``contig_map``, ``unbinned_contigs``) plus ``quality``.
+``bin`` is a literal swap for q2-mag's ``bin-contigs-metabat``
+(q2_mag/plugin_setup.py in bokulich-lab/q2-mag; the code in
+q2_annotate/metabat2/metabat2.py of bokulich-lab/q2-annotate d321127, before
+the move): the same inputs (``contigs: SampleData[Contigs]``,
+``alignment_maps: SampleData[AlignmentMap]``), samples paired the same way
+(contig sample ids from ``ContigSequencesDirFmt.sample_dict()``, map sample ids
+``Path(fp).stem.rsplit("_alignment", 1)[0]``, the two sets must be equal), each
+sample binned on its own, the same three outputs in the same order (``mags``,
+``contig_map``, ``unbinned_contigs``) and q2-mag's names for the shared
+parameters (``num_threads``, ``seed``, ``min_contig``, ``min_cls_size``;
+:mod:`._params`).
+
+``unbinned_contigs`` holds what MetaBAT's ``bin.unbinned.fa`` holds, the only
+file q2-annotate's ``_process_sample`` keeps: contigs long enough to bin
+(>= ``min_contig``) that no bin took.  MetaBAT writes the shorter ones to
+``bin.tooShort.fa``, which q2-mag drops.
+
+The quality table is ``evaluate``'s (any ``SampleData[MAGs]``): the engine's
+40-marker estimate and bin statistics (:func:`genomeface_core.bins.name_bins`).
 """
 
 import hashlib
@@ -24,9 +35,14 @@ import qiime2
 
 from ._types import BAMDirFmt, ContigSequencesDirFmt, MultiMAGSequencesDirFmt, bam_sample_dict
 
-#: quality metadata columns (after the MAG id), as genomeface_core.bin's table names them
-QUALITY_COLUMNS = ("sample_id", "bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth",
-                   "completeness", "contamination")
+#: quality metadata columns (after the MAG id), as genomeface_core.bins.BIN_COLUMNS names them;
+#: ``mean_depth`` only when evaluate is given alignment maps
+QUALITY_COLUMNS = ("sample_id", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness",
+                   "contamination")
+#: q2-mag's words (q2_annotate/metabat2/metabat2.py ``_bin_contigs_metabat``), which MOSHPIT's
+#: Nextflow pipeline greps for to skip a sample (bokulich-lab/nf-moshpit modules/contig_binning.nf:
+#: exit 125 "No MAGs were formed during binning")
+NO_MAGS = "No MAGs were formed during binning, please check your inputs."
 
 
 def mag_id(sample: str, contigs: list[str]) -> str:
@@ -87,46 +103,45 @@ def _depth_tsv(depth: pd.DataFrame, path: str) -> str:
 
 
 class _Outputs:
-    """The four outputs, filled one sample at a time."""
+    """The three outputs, filled one sample at a time."""
 
     def __init__(self):
         self.mags = MultiMAGSequencesDirFmt()
         self.unbinned = ContigSequencesDirFmt()
         self.contig_map: dict[str, list[str]] = {}
-        self.rows: list[dict] = []
         self.manifest = ["sample-id,mag-id,filename"]
 
-    def add(self, sample: str, contigs, bins: dict[str, list[str]], table: list[dict]) -> None:
+    def add(self, sample: str, contigs, binnable: list[str], bins: dict[str, list[str]]) -> None:
+        """Write one sample's MAGs and its unbinned contigs: those of ``binnable`` (the contigs of
+        >= min_contig bp, in input order) in no bin."""
         from genomeface_core.io.fasta import format_fasta
         index = {n: i for i, n in enumerate(contigs.names)}
-        stats = {row["bin"]: row for row in table}
         if bins:
             os.makedirs(os.path.join(str(self.mags), sample))
-        for name, members in bins.items():
+        for members in bins.values():
             mid = mag_id(sample, members)
             rel = f"{sample}/{mid}.fasta"
             with open(os.path.join(str(self.mags), rel), "wb") as fh:
                 fh.write(format_fasta(members, [contigs.seqs[index[c]] for c in members]))
             self.manifest.append(f"{sample},{mid},{rel}")
             self.contig_map[mid] = list(members)
-            self.rows.append({"id": mid, "sample_id": sample, **{k: stats[name][k] for k in QUALITY_COLUMNS[1:]}})
         binned = {c for members in bins.values() for c in members}
-        rest = [n for n in contigs.names if n not in binned]
-        # every sample gets its file, empty when all its contigs are binned (q2-mag's metabat2.py
-        # writes none then, and a run where every contig is binned fails the format's validation)
+        rest = [n for n in binnable if n not in binned]
+        # every sample gets its file, empty when all its binnable contigs are binned (q2-mag's
+        # metabat2.py writes none then, and a run where that happens in every sample fails the
+        # format's validation)
         with open(os.path.join(str(self.unbinned), f"{sample}_contigs.fa"), "wb") as fh:
             fh.write(format_fasta(rest, [contigs.seqs[index[c]] for c in rest]))
 
     def finish(self, n_samples: int, params: dict):
         from genomeface_core.errors import InputError
         if not self.contig_map:
-            raise InputError(None, f"no MAG of >= {params['min_bin_size']} bp was formed in any of the "
-                                   f"{n_samples} sample(s) (contigs of >= {params['min_contig_length']} bp "
-                                   "binned; lower min-bin-size?)")
+            raise InputError(None, f"{NO_MAGS} (no MAG of >= {params['min_bin_size']} bp in any of the "
+                                   f"{n_samples} sample(s), binning contigs of >= {params['min_contig_length']} "
+                                   "bp; lower min_cls_size?)")
         with open(os.path.join(str(self.mags), "MANIFEST"), "w") as fh:
             fh.write("\n".join(self.manifest) + "\n")
-        quality = pd.DataFrame(self.rows).set_index("id")
-        return self.mags, self.contig_map, self.unbinned, qiime2.Metadata(quality)
+        return self.mags, self.contig_map, self.unbinned
 
 
 def _bin_one(sample: str, fasta: str, labels: dict, bams: list[str], depth: str | None, params: dict, out: _Outputs):
@@ -136,21 +151,21 @@ def _bin_one(sample: str, fasta: str, labels: dict, bams: list[str], depth: str 
     from genomeface_core.io.fasta import read_fasta
     try:
         contigs = read_fasta(fasta)
-        n_long = sum(1 for n in contigs.lengths if n >= params["min_contig_length"])
-        if n_long < 2:  # the engine needs two; such a sample simply has no MAG
-            print(f"genomeface: sample {sample}: {n_long} contig(s) of >= {params['min_contig_length']} bp, "
-                  "no MAG")
-            out.add(sample, contigs, {}, [])
+        binnable = [n for n, ln in zip(contigs.names, contigs.lengths) if ln >= params["min_contig_length"]]
+        if len(binnable) < 2:  # the engine needs two; such a sample simply has no MAG
+            print(f"genomeface: sample {sample}: {len(binnable)} contig(s) of >= {params['min_contig_length']} "
+                  "bp, no MAG")
+            out.add(sample, contigs, binnable, {})
             return
         result = genomeface_core.bin(fasta, coverage=depth, bams=bams or None, outdir=None, **params)
     except InputError as exc:
         raise _relabel(exc, labels) from None
     print(f"genomeface: sample {sample}: {len(result.bins)} MAG(s) from {len(result.names)} contigs")
-    out.add(sample, contigs, result.bins, result.table)
+    out.add(sample, contigs, result.names, result.bins)  # result.names: the contigs the length filter kept
 
 
 def bin(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt, params: dict
-        ) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt, qiime2.Metadata):
+        ) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt):
     """Bin each sample's contigs with that sample's reads-to-contigs alignment map."""
     from genomeface_core.errors import InputError
     fastas = contigs.sample_dict()
@@ -174,7 +189,7 @@ def bin(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt, params: dict
 
 
 def bin_coassembly(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt = None, depth: pd.DataFrame = None,
-                   params: dict = None) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt, qiime2.Metadata):
+                   params: dict = None) -> (MultiMAGSequencesDirFmt, dict, ContigSequencesDirFmt):
     """Bin one assembly with the coverage of every sample (alignment maps or a depth table)."""
     from genomeface_core.errors import InputError
     fastas = contigs.sample_dict()
@@ -198,3 +213,63 @@ def bin_coassembly(contigs: ContigSequencesDirFmt, alignment_maps: BAMDirFmt = N
             labels[tsv] = "depth (FeatureTable[Frequency])"
         _bin_one(assembly, fasta, labels, bams, tsv, params, out)
     return out.finish(1, params)
+
+
+#: the table keywords ``evaluate`` takes: how markers are called, and threads
+EVALUATE_KEYWORDS = ("markers_mode", "threads")
+
+
+def _read_mag(path: str, label: str):
+    from genomeface_core.errors import InputError
+    from genomeface_core.io.fasta import read_fasta
+    try:
+        return read_fasta(path)
+    except InputError as exc:
+        raise _relabel(exc, {path: label}) from None
+
+
+def evaluate(mags: MultiMAGSequencesDirFmt, alignment_maps: BAMDirFmt = None, params: dict = None
+             ) -> qiime2.Metadata:
+    """Per MAG: its size, N50 and GC, marker-gene completeness and contamination, and its mean
+    depth when alignment maps are given; what genomeface_core.bin's table says of a bin made of
+    the same contigs (the same gene calls and :func:`genomeface_core.bins.name_bins`)."""
+    import numpy as np
+    from genomeface_core.bins import name_bins
+    from genomeface_core.errors import InputError
+    from genomeface_core.io.bam import read_bam_depths
+    from genomeface_core.markers import find_markers
+    per_sample = {s: m for s, m in mags.sample_dict().items() if m}
+    if not per_sample:
+        raise InputError("mags", "holds no MAG")
+    maps = bam_sample_dict(alignment_maps) if alignment_maps is not None else None
+    if maps is not None and set(per_sample) - set(maps):
+        lost = sorted(set(per_sample) - set(maps))
+        raise InputError("alignment_maps", f"lack the sample(s) {','.join(lost)} of the MAGs (maps for samples: "
+                                           f"{','.join(maps)})")
+    threads = params["threads"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="q2-genomeface-") as tmp:
+        for sample, files in per_sample.items():
+            names, seqs, labels, ids = [], [], [], {}
+            for i, (mid, path) in enumerate(files.items()):
+                contigs = _read_mag(path, f"{sample}/{os.path.basename(path)} (mags)")
+                names += contigs.names
+                seqs += contigs.seqs
+                labels += [i] * len(contigs.names)
+                ids[i] = mid
+            print(f"genomeface: sample {sample}: marker genes of {len(files)} MAG(s), {len(names)} contigs")
+            counts = find_markers(seqs, threads=threads, mode=params["markers_mode"])
+            depth = np.zeros(len(names))
+            if maps is not None:
+                label = f"{os.path.basename(maps[sample])} (alignment_maps)"
+                bam = _prepare_bam(maps[sample], label, os.path.join(tmp, f"{sample}.bam"), threads)
+                try:
+                    depth = read_bam_depths([bam], names, [len(s) for s in seqs], threads=threads)[:, 0]
+                except InputError as exc:
+                    raise _relabel(exc, {bam: label}) from None
+            # each MAG is one cluster, named by its id; min_bin_size 0: every MAG gets its row
+            _, _, table = name_bins(np.array(labels), names, seqs, counts, depth, min_bin_size=0, prefix="",
+                                    cluster_names=ids)
+            columns = [c for c in QUALITY_COLUMNS[1:] if maps is not None or c != "mean_depth"]
+            rows += [{"id": r["bin"], "sample_id": sample, **{c: r[c] for c in columns}} for r in table]
+    return qiime2.Metadata(pd.DataFrame(rows).set_index("id"))

@@ -46,24 +46,29 @@ def coassembly_maps_factory():
 
 
 def _bin(use, action_id: str, contigs, alignment_maps):
-    """Run one binning action with the outputs named as q2-mag names them; check their types."""
-    mags, contig_map, unbinned_contigs, quality = use.action(
+    """Run one binning action as MOSHPIT runs bin-contigs-metabat (num_threads, seed; the three
+    outputs named as q2-mag names them); check their types."""
+    mags, contig_map, unbinned_contigs = use.action(
         use.UsageAction(plugin_id="genomeface", action_id=action_id),
-        use.UsageInputs(contigs=contigs, alignment_maps=alignment_maps, threads=2),
-        use.UsageOutputNames(mags="mags", contig_map="contig_map", unbinned_contigs="unbinned_contigs",
-                             quality="quality"),
+        use.UsageInputs(contigs=contigs, alignment_maps=alignment_maps, num_threads=2, seed=42),
+        use.UsageOutputNames(mags="mags", contig_map="contig_map", unbinned_contigs="unbinned_contigs"),
     )
     mags.assert_output_type("SampleData[MAGs]")
     contig_map.assert_output_type("FeatureMap[MAGtoContigs]")
     unbinned_contigs.assert_output_type("SampleData[Contigs % Properties('unbinned')]")
-    quality.assert_output_type("ImmutableMetadata")
-    return mags, quality
+    return mags
 
 
-def bin_and_summarize(use):
+def bin_evaluate_summarize(use):
     contigs = use.init_artifact("contigs", contigs_factory)
     alignment_maps = use.init_artifact("alignment_maps", alignment_maps_factory)
-    mags, quality = _bin(use, "bin", contigs, alignment_maps)
+    mags = _bin(use, "bin", contigs, alignment_maps)
+    quality, = use.action(
+        use.UsageAction(plugin_id="genomeface", action_id="evaluate"),
+        use.UsageInputs(mags=mags, alignment_maps=alignment_maps, num_threads=2),
+        use.UsageOutputNames(quality="quality"),
+    )
+    quality.assert_output_type("ImmutableMetadata")
     use.action(
         use.UsageAction(plugin_id="genomeface", action_id="summarize"),
         use.UsageInputs(mags=mags, quality=quality),

@@ -2,7 +2,8 @@
 
 One self-contained ``index.html`` (inline SVG and CSS, no scripts, nothing
 fetched): per sample a completeness-vs-contamination plot (marker-gene
-estimates; point area ~ MAG size, colour ~ GC) and a GC-vs-depth plot (area ~
+estimates; point area ~ MAG size, colour ~ GC) and, when the table has
+``mean_depth`` (``evaluate`` given alignment maps), a GC-vs-depth plot (area ~
 size), then the quality table of every MAG.  ``quality.tsv`` is written next to
 it for download.
 """
@@ -15,7 +16,7 @@ import qiime2
 
 from ._types import MultiMAGSequencesDirFmt
 
-_NEEDED = ("sample_id", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination")
+_NEEDED = ("sample_id", "size_bp", "n50_bp", "gc", "completeness", "contamination")  # mean_depth: optional
 W, H, PAD, RIGHT = 420, 300, 46, 24  # plot size, left/bottom and right margins (px)
 
 
@@ -60,8 +61,9 @@ def _radius(size_bp: float, biggest: float) -> float:
 
 
 def _tooltip(mid: str, r: dict) -> str:
-    return html.escape(f"{mid} ({r.get('bin', '')}): {r['completeness']:g}% complete, {r['contamination']:g}% "
-                       f"contamination, {r['size_bp'] / 1e6:.2f} Mbp, GC {r['gc']:.3f}, depth {r['mean_depth']:.2f}")
+    depth = f", depth {r['mean_depth']:.2f}" if "mean_depth" in r else ""
+    return html.escape(f"{mid}: {r['completeness']:g}% complete, {r['contamination']:g}% "
+                       f"contamination, {r['size_bp'] / 1e6:.2f} Mbp, GC {r['gc']:.3f}{depth}")
 
 
 def quality_plot(rows: dict[str, dict], biggest: float, gc_range: tuple[float, float]) -> str:
@@ -112,20 +114,21 @@ tr.t0 td:first-child{border-left:5px solid #2a9d4b} tr.t1 td:first-child{border-
 .legend{font-size:12px;color:#555}
 """
 
-_COLS = (("sample_id", "sample", None), ("id", "MAG id", None), ("bin", "bin", None), ("contigs", "contigs", "{:d}"),
+_COLS = (("sample_id", "sample", None), ("id", "MAG id", None), ("contigs", "contigs", "{:d}"),
          ("size_bp", "size (bp)", "{:,.0f}"), ("n50_bp", "N50 (bp)", "{:,.0f}"), ("gc", "GC", "{:.3f}"),
          ("mean_depth", "depth (x)", "{:.2f}"), ("completeness", "completeness (%)", "{:.1f}"),
          ("contamination", "contamination (%)", "{:.1f}"))
 
 
 def _table(rows: dict[str, dict]) -> str:
-    head = "".join(f"<th>{t}</th>" for _, t, _ in _COLS) + "<th>quality</th>"
+    cols = [c for c in _COLS if any(c[0] == "id" or c[0] in r for r in rows.values())]  # mean_depth may be absent
+    head = "".join(f"<th>{t}</th>" for _, t, _ in cols) + "<th>quality</th>"
     body = []
     order = sorted(rows.items(), key=lambda kv: (kv[1]["sample_id"], -kv[1]["completeness"], kv[1]["contamination"]))
     for mid, r in order:
         t = tier(r["completeness"], r["contamination"])
         cells = []
-        for key, _, fmt in _COLS:
+        for key, _, fmt in cols:
             v = mid if key == "id" else r.get(key, "")
             if fmt and isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v)):
                 cells.append(f'<td class="n">{fmt.format(int(v) if fmt == "{:d}" else v)}</td>')
@@ -137,12 +140,14 @@ def _table(rows: dict[str, dict]) -> str:
 
 
 def render(rows: dict[str, dict]) -> str:
-    """The whole page for MAG id -> quality row (needs the columns in ``_NEEDED``)."""
+    """The whole page for MAG id -> quality row (needs the columns in ``_NEEDED``; the depth plots
+    need ``mean_depth``)."""
     samples = sorted({r["sample_id"] for r in rows.values()})
     biggest = max(r["size_bp"] for r in rows.values())
     gcs = [r["gc"] for r in rows.values()]
     gc_range = (min(gcs), max(gcs))
     tiers = [tier(r["completeness"], r["contamination"]) for r in rows.values()]
+    with_depth = all("mean_depth" in r for r in rows.values())
     summary = (f"{len(rows)} MAG(s) in {len(samples)} sample(s): {tiers.count('>= 90% / <= 5%')} with >= 90% "
                f"completeness and <= 5% contamination, {tiers.count('>= 50% / <= 10%')} more with >= 50% / "
                f"<= 10% (estimates from 40 universal single-copy marker genes).")
@@ -152,7 +157,7 @@ def render(rows: dict[str, dict]) -> str:
         mbp = sum(r["size_bp"] for r in sub.values()) / 1e6
         sections.append(f"<h2>Sample {html.escape(str(s))}</h2><p>{len(sub)} MAG(s), {mbp:.2f} Mbp binned.</p>"
                         f'<div class="plots">{quality_plot(sub, biggest, gc_range)}'
-                        f"{depth_plot(sub, biggest, gc_range)}</div>")
+                        f"{depth_plot(sub, biggest, gc_range) if with_depth else ''}</div>")
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>GenomeFace MAGs</title>"
             f"<style>{_CSS}</style></head><body><h1>GenomeFace MAGs</h1><p>{html.escape(summary)}</p>"
             f'<p class="legend">Point area ~ MAG size; colour: GC fraction, blue {gc_range[0]:.2f} to orange '
@@ -169,7 +174,7 @@ def summarize(output_dir: str, mags: MultiMAGSequencesDirFmt, quality: qiime2.Me
     missing = [c for c in _NEEDED if c not in df.columns]
     if missing:
         raise InputError("quality", f"lacks column(s) {', '.join(missing)} (expected the quality output of "
-                                    "'qiime genomeface bin')")
+                                    "'qiime genomeface evaluate')")
     have = {m for per in mags.sample_dict().values() for m in per}
     if set(df.index) != have:
         extra, lost = sorted(set(df.index) - have), sorted(have - set(df.index))

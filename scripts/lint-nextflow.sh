@@ -55,6 +55,9 @@ for m in "${MODULES[@]}"; do
     mkdir -p "$CLONE/modules/nf-core/$(dirname "$m")"
     cp -r "$HERE/nextflow/modules/nf-core/$m" "$CLONE/modules/nf-core/$m"
 done
+# genomeface/demodata: the test-input process of the modules' "demo" nf-tests (copied, not linted)
+rm -rf "${CLONE:?}/modules/nf-core/genomeface/demodata"
+cp -r "$HERE/nextflow/modules/nf-core/genomeface/demodata" "$CLONE/modules/nf-core/genomeface/demodata"
 for s in "${SUBWORKFLOWS[@]}"; do
     rm -rf "${CLONE:?}/subworkflows/nf-core/$s"
     cp -r "$HERE/nextflow/subworkflows/nf-core/$s" "$CLONE/subworkflows/nf-core/$s"

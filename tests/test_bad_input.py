@@ -124,8 +124,9 @@ def test_nonempty_outdir_refused_then_force(tmp_path, capsys):
     (out / "keep.txt").write_text("x")
     rc, err, _ = _run(tmp_path, capsys, fasta, depth)
     assert rc == 2 and "not empty" in err and (out / "keep.txt").exists()
-    rc, err, _ = _run(tmp_path, capsys, fasta, depth, ["--force"])
-    assert rc == 0 and not (out / "keep.txt").exists() and (out / "clusters.tsv").exists()
+    rc, err, _ = _run(tmp_path, capsys, fasta, depth, ["--force"])   # not a genomeface result: --force refuses too
+    assert rc == 2 and "genomeface does not write" in err and (out / "keep.txt").exists()
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_missing_file(tmp_path, capsys):

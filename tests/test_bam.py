@@ -7,6 +7,13 @@ as supplementary / clipped records), with ~15% of reads carrying 3-6% errors
 sample 2 uses ``--eqx`` so the ``=``/``X`` CIGAR rules are exercised too.  A
 few records get duplicate / QC-fail flags, and a few are made to hang over
 their contig's end (MetaBAT's ``fixEndClip`` path).
+
+Further BAMs (built with tests/bam_fixtures.py from /work/shared/genomes):
+75 and 250 bp wgsim pairs, one sample 3'-trimmed so that MetaBAT's running
+mean read length drifts along the file; HiFi-like long reads mapped with
+minimap2 -ax map-hifi; and records with > 65,535 CIGAR operations, which BAM
+stores in the ``CG`` tag.  Depth means and ``-var`` variances are compared with
+jgi_summarize_bam_contig_depths on each.
 """
 from __future__ import annotations
 
@@ -25,15 +32,16 @@ import pytest
 from genomeface_core.errors import InputError
 from genomeface_core.io.bam import read_bam_depths
 
+from bam_fixtures import (map_sort_index, metabat, metabat_arrays, long_reads, read_fastq, require_tools,
+                          shared_genome, wgsim_pairs, write_fasta, write_fastq)
+
 TOOLS = ("minimap2", "samtools", "jgi_summarize_bam_contig_depths")
 READ_LEN = 150
 _COMP = bytes.maketrans(b"ACGTN", b"TGCAN")
 
 
 def _require_tools():
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"not on PATH: {', '.join(missing)}")
+    require_tools(*TOOLS)
 
 
 def _pyrodigal_fasta(name: str) -> bytes:
@@ -86,12 +94,6 @@ def _simulate_pairs(genomes: list[bytes], depth: list[float], rng, prefix: str):
             r1.append((name, _mutate(fwd + b"A" * 10, rate, rng)))
             r2.append((name, _mutate(rev + b"A" * 10, rate, rng)))
     return r1, r2
-
-
-def _write_fastq(path, reads):
-    with open(path, "w") as fh:
-        for name, s in reads:
-            fh.write(f"@{name}\n{s.decode()}\n+\n{'I' * len(s)}\n")
 
 
 def _tweak_and_index(raw_bam: pathlib.Path, out_bam: pathlib.Path, rng):
@@ -152,8 +154,8 @@ def dataset(tmp_path_factory):
                                              ([4.0, 20.0, 10.0], ["--eqx"])]):
         r1, r2 = _simulate_pairs(genomes, depth, rng, f"s{sample}")
         fq1, fq2 = tmp / f"s{sample}_1.fq", tmp / f"s{sample}_2.fq"
-        _write_fastq(fq1, r1)
-        _write_fastq(fq2, r2)
+        write_fastq(fq1, r1)
+        write_fastq(fq2, r2)
         raw = tmp / f"s{sample}.raw.bam"
         mm = subprocess.Popen(["minimap2", "-ax", "sr", "-t", "2", *extra, str(fasta), str(fq1), str(fq2)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -167,15 +169,7 @@ def dataset(tmp_path_factory):
 
 
 def _metabat(dataset, out_name: str, args: list[str]) -> dict[str, np.ndarray]:
-    out = dataset["tmp"] / out_name
-    subprocess.run(["jgi_summarize_bam_contig_depths", "--outputDepth", str(out), *args,
-                    *map(str, dataset["bams"])], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lines = out.read_text().splitlines()
-    header = lines[0].split("\t")
-    cols = [header.index(b.name) for b in dataset["bams"]]
-    return {f[0]: np.array([float(f[c]) for c in cols])
-            for f in (ln.split("\t") for ln in lines[1:])}
+    return {name: means for name, (means, _) in metabat(dataset["bams"], dataset["tmp"] / out_name, args).items()}
 
 
 @pytest.mark.parametrize("kwargs,args", [
@@ -458,3 +452,221 @@ def test_cli_embed_with_bams_uses_metabat_depths(dataset, tmp_path):
     assert names == [n for n, ln in zip(dataset["names"], dataset["lengths"]) if ln >= 1500]
     np.testing.assert_allclose(z["depths"], np.stack([ref[n] for n in names]), rtol=1e-4, atol=1e-6)
     assert z["abundance"].shape == (len(names), 3) and z["depths"].shape == (len(names), 2)
+
+
+# --------------------------------------------------------------------------- other read lengths, long reads, CG
+
+def _assert_matches(got: tuple[np.ndarray, np.ndarray], rows: dict, names: list[str]) -> None:
+    """Means and variances equal MetaBAT's printed values (6 significant digits)."""
+    exp_mean, exp_var = metabat_arrays(rows, names)
+    assert (exp_mean > 1).sum() >= 10 and (exp_var > 0).sum() >= 10, "most contigs should have real depth"
+    for what, g, e in (("mean", got[0], exp_mean), ("var", got[1], exp_var)):
+        print(f"{what}: {g.size} values, max rel diff {(np.abs(g - e) / np.maximum(np.abs(e), 1e-3)).max():.1e}")
+    np.testing.assert_allclose(got[0], exp_mean, rtol=5e-6, atol=1e-5)
+    np.testing.assert_allclose(got[1], exp_var, rtol=5e-6, atol=1e-5)
+
+
+def _trim_drifting(fastqs, names: list[str], read_len: int, rng) -> None:
+    """3'-trim every read to 40-90% of ``read_len``, growing with its contig's position in the
+    assembly (wgsim names reads ``<contig>_<start>_<end>_...``), so MetaBAT's running mean read
+    length climbs along the sorted BAM and differs from contig to contig."""
+    rank = {n: k / len(names) for k, n in enumerate(names)}
+    for fq in fastqs:
+        reads = read_fastq(fq)
+        cut = [int(read_len * (0.4 + 0.5 * rank[name.rsplit("_", 5)[0]]) + rng.integers(-5, 6))
+               for name, _ in reads]
+        write_fastq(fq, [(name, s[:max(20, c)]) for (name, s), c in zip(reads, cut)])
+
+
+@pytest.fixture(scope="module", params=[75, 250], ids=["75bp", "250bp"])
+def short_reads(request, tmp_path_factory):
+    """wgsim pairs of one read length on a real 1 Mb MAG (175 contigs, N50 7 kb), two samples;
+    sample 1 is trimmed by :func:`_trim_drifting` and mapped with ``--eqx``."""
+    require_tools("wgsim", *TOOLS)
+    read_len = request.param
+    tmp = tmp_path_factory.mktemp(f"sr{read_len}")
+    names, seqs = map(list, zip(*shared_genome("galah__73.20110700_S2D.12.fna.gz")))
+    fasta = tmp / "contigs.fna"
+    write_fasta(fasta, names, seqs)
+    total = sum(map(len, seqs))
+    rng = np.random.default_rng(read_len)
+    bams = []
+    for sample, depth in enumerate([4.0, 3.0]):
+        fqs = wgsim_pairs(fasta, tmp / f"s{sample}", int(depth * total / (2 * read_len)), read_len, 7 + sample)
+        if sample == 1:
+            _trim_drifting(fqs, names, read_len, rng)
+        bams.append(map_sort_index(fasta, fqs, tmp / f"sr{read_len}_s{sample}.bam", "sr",
+                                   ["--eqx"] if sample else []))
+    return {"tmp": tmp, "names": names, "lengths": [len(s) for s in seqs], "bams": bams, "read_len": read_len}
+
+
+@pytest.mark.parametrize("edge", ["default", "long"])
+def test_short_reads_match_metabat(short_reads, edge):
+    """75 and 250 bp reads: means and variances equal MetaBAT's, with 1 thread (one pass, the
+    running mean read length applied as it goes) and 3 (reference ranges read in parallel, the
+    ones whose edge was guessed wrong read again).  'long' asks for edges longer than the trimmed
+    reads (0.8 x read length), so the edge is the running mean in every contig."""
+    d = short_reads
+    trim = 75 if edge == "default" else int(0.8 * d["read_len"])
+    rows = metabat(d["bams"], d["tmp"] / f"depth_{edge}.txt", ["--maxEdgeBases", str(trim)])
+    for threads in (1, 3):
+        got = read_bam_depths(d["bams"], d["names"], d["lengths"], trim=trim, threads=threads, with_variance=True)
+        assert got[0].shape == got[1].shape == (len(d["names"]), 2) and got[1].dtype == np.float32
+        _assert_matches(got, rows, d["names"])
+    assert np.array_equal(got[0], read_bam_depths(d["bams"], d["names"], d["lengths"], trim=trim, threads=3))
+
+
+def test_running_read_length_is_metabats(short_reads):
+    """The edge is MetaBAT's running mean read length at each contig's trigger record, not one
+    mean per BAM: on the drifting sample the edges MetaBAT used take several values."""
+    import genomeface_core.io.bam as bam_mod
+    d = short_reads
+    trim = int(0.8 * d["read_len"])
+    b = bam_mod._inspect_bam(str(d["bams"][1]), d["names"], np.asarray(d["lengths"]))
+    n = len(b["ref_lengths"])
+    mean, var, seen, edge = (np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.int64),
+                             np.full(n, -1, np.int64))
+    u = bam_mod._split_units(b["beg"], b["end"], 1)[0]
+    bam_mod._read_unit(b["path"], u[2], u[3], u[0], u[1], b["ref_lengths"], trim, -1, 0, np.float32(0.97),
+                       False, mean, var, seen, edge, np.full((n, 2), -1, np.int64), np.zeros(6, np.int64))
+    used = edge[edge >= 0]
+    assert len(np.unique(used)) >= 5 and used.max() - used.min() >= 0.2 * trim
+
+
+@pytest.fixture(scope="module")
+def long_read_bams(tmp_path_factory):
+    """HiFi-like 5-20 kb reads simulated from a whole 706 kb genome (Blochmannia floridanus) cut into
+    15-120 kb contigs (reads over the cuts align split and clipped); sample 1 mapped with --eqx."""
+    require_tools(*TOOLS)
+    tmp = tmp_path_factory.mktemp("long")
+    rng = np.random.default_rng(3)
+    genome = shared_genome("pyani__GCF_000043285.1_ASM4328v1_genomic.fna.gz")[0][1]
+    names, seqs, pos = [], [], 0
+    while pos < len(genome):
+        size = int(rng.integers(15_000, 120_000))
+        names.append(f"ctg{len(names)}")
+        seqs.append(genome[pos:pos + size])
+        pos += size
+    fasta = tmp / "contigs.fna"
+    write_fasta(fasta, names, seqs)
+    bams = []
+    for sample, depth in enumerate([6.0, 3.0]):
+        fq = tmp / f"long{sample}.fq"
+        write_fastq(fq, long_reads(genome, depth, rng, f"s{sample}r"))
+        bams.append(map_sort_index(fasta, [fq], tmp / f"long{sample}.bam", "map-hifi", ["--eqx"] if sample else []))
+    return {"tmp": tmp, "names": names, "lengths": [len(s) for s in seqs], "bams": bams}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_long_reads_match_metabat(long_read_bams, threads):
+    d = long_read_bams
+    rows = metabat(d["bams"], d["tmp"] / "depth.txt")
+    with pysam.AlignmentFile(d["bams"][0]) as fh:
+        assert any(r.is_supplementary for r in fh), "reads over contig cuts should align split"
+    _assert_matches(read_bam_depths(d["bams"], d["names"], d["lengths"], threads=threads, with_variance=True),
+                    rows, d["names"])
+
+
+def _bam_records(path: pathlib.Path):
+    """(read name, n_cigar, raw record) of every record, straight from the BAM bytes (pysam would
+    already have moved a CG tag into the CIGAR)."""
+    raw = gzip.decompress(path.read_bytes())
+    (l_text,) = struct.unpack_from("<i", raw, 4)
+    p = 8 + l_text
+    (n_ref,) = struct.unpack_from("<i", raw, p)
+    p += 4
+    for _ in range(n_ref):
+        p += 8 + struct.unpack_from("<i", raw, p)[0]
+    while p < len(raw):
+        (size,) = struct.unpack_from("<i", raw, p)
+        rec = raw[p + 4:p + 4 + size]
+        yield rec[32:32 + rec[8] - 1].decode(), struct.unpack_from("<H", rec, 12)[0], rec
+        p += 4 + size
+
+
+def _ultra_long(name: str, ref: str, start: int, unit: list[tuple[int, str]], repeats: int,
+                flag: int = 0) -> str:
+    """SAM line of a read at ``start`` (0-based) whose CIGAR is ``unit`` repeated; its SEQ follows
+    the reference (X: another base, I: an inserted A) and NM counts X, I and D bases."""
+    comp = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    seq, cig, r, nm = [], [], start, 0
+    for _ in range(repeats):
+        for ln, op in unit:
+            cig.append(f"{ln}{op}")
+            if op in "M=":
+                seq.append(ref[r:r + ln])
+                r += ln
+            elif op == "X":
+                seq.append("".join(comp.get(c, "A") for c in ref[r:r + ln]))
+                r += ln
+                nm += ln
+            elif op == "I":
+                seq.append("A" * ln)
+                nm += ln
+            elif op == "D":
+                r += ln
+                nm += ln
+    return "\t".join([name, str(flag), "big", str(start + 1), "60", "".join(cig), "*", "0", "0",
+                      "".join(seq), "*", f"NM:i:{nm}"]) + "\n"
+
+
+def test_cigar_in_cg_tag_matches_metabat(tmp_path):
+    """Ultra-long alignments with > 65,535 CIGAR ops: samtools stores them as the placeholder
+    ``<len>S<span>N`` plus the real CIGAR in CG:B,I, which htslib (so MetaBAT) moves back; the
+    reader does the same.  Read with the placeholder they would add no depth at all."""
+    require_tools(*TOOLS)
+    genome = shared_genome("amgma__NC_000913.3.fna.gz")[0][1].decode()     # E. coli K-12, 4.6 Mb
+    big, small = genome[:1_300_000], genome[2_000_000:2_030_000]
+    rng = np.random.default_rng(9)
+    sam = tmp_path / "ul.sam"
+    lines = [_ultra_long("ul_eqx", big, 1_000, [(34, "="), (1, "X"), (34, "="), (1, "I")], 16_500),
+             _ultra_long("ul_m", big, 40_000, [(34, "M"), (1, "I"), (34, "M"), (1, "D")], 16_500),
+             _ultra_long("ul_dup", big, 60_000, [(34, "M"), (1, "I")], 33_000, flag=0x400),
+             # 2.5% errors: below 97% identity, counted for the running read length only
+             _ultra_long("ul_bad", big, 90_000, [(19, "="), (1, "X"), (19, "="), (1, "I")], 16_500)]
+    # ordinary 150 bp reads on both contigs
+    for ctg, seq in (("big", big), ("small", small)):
+        for k, st in enumerate(rng.integers(0, len(seq) - 150, 400).tolist()):
+            lines.append("\t".join([f"{ctg}{k}", "0", ctg, str(st + 1), "60", "150M", "*", "0", "0",
+                                    seq[st:st + 150], "*", "NM:i:0"]) + "\n")
+    with open(sam, "w") as fh:
+        fh.write(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:big\tLN:{len(big)}\n@SQ\tSN:small\tLN:{len(small)}\n")
+        fh.writelines(lines)
+    bam = tmp_path / "ul.bam"
+    subprocess.run(["samtools", "sort", "-o", str(bam), str(sam)], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(["samtools", "index", str(bam)], check=True)
+    stored = {name: (n_cig, b"CGBI" in rec) for name, n_cig, rec in _bam_records(bam) if name.startswith("ul")}
+    assert stored == {n: (2, True) for n in ("ul_eqx", "ul_m", "ul_dup", "ul_bad")}, stored
+    rows = metabat([bam], tmp_path / "depth.txt")
+    names, lengths = ["big", "small"], [len(big), len(small)]
+    got = read_bam_depths([bam], names, lengths, with_variance=True)
+    exp_mean, exp_var = metabat_arrays(rows, names)
+    np.testing.assert_allclose(got[0], exp_mean, rtol=5e-6, atol=1e-5)
+    np.testing.assert_allclose(got[1], exp_var, rtol=5e-6, atol=1e-5)
+    # the two kept ultra-long reads cover ~2.2 Mb of the big contig; 400 short reads only 60 kb
+    assert got[0][0, 0] > 1.5
+
+
+def test_coverage_table_variances_match_bam(short_reads, tmp_path):
+    """read_coverage keeps a jgi table's -var columns; matched by name they equal the BAM reader's."""
+    from genomeface_core.io.coverage import align_coverage, read_coverage
+    d = short_reads
+    table = tmp_path / "depth.txt"
+    metabat(d["bams"], table)
+    cov = read_coverage(table)
+    assert cov.samples == [b.name for b in d["bams"]] and cov.variances.shape == cov.depths.shape
+    keep = d["names"][::-1][:50]
+    idx = [d["names"].index(n) for n in keep]
+    means, variances = read_bam_depths(d["bams"], d["names"], d["lengths"], with_variance=True)
+    np.testing.assert_allclose(align_coverage(cov, d["names"], keep, table, variances=True), variances[idx],
+                               rtol=5e-6, atol=1e-5)
+    np.testing.assert_allclose(align_coverage(cov, d["names"], keep, table), means[idx], rtol=5e-6, atol=1e-5)
+    # --noIntraDepthVariance: every column after totalAvgDepth is a sample's mean, no variances
+    plain = tmp_path / "novar.txt"
+    metabat_cmd = ["jgi_summarize_bam_contig_depths", "--noIntraDepthVariance", "--outputDepth", str(plain)]
+    subprocess.run([*metabat_cmd, *map(str, d["bams"])], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    cov2 = read_coverage(plain)
+    assert cov2.variances is None and cov2.samples == cov.samples
+    with pytest.raises(InputError, match="variance"):
+        align_coverage(cov2, d["names"], keep, plain, variances=True)

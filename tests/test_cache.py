@@ -137,9 +137,11 @@ def test_digest_and_bad_paths(contigs, tmp_path):
     with pytest.raises(InputError, match="not a folder"):
         StageCache(tmp_path / "file")
     with pytest.raises(ValueError, match="object arrays"):
-        StageCache(tmp_path / "c").get_or_compute("s", {}, lambda: {"x": np.array([None])})
+        StageCache(tmp_path / "c").get_or_compute("s", {}, lambda: {"x": np.array([None])}, code=())
     with pytest.raises(TypeError, match="JSON"):
-        StageCache(tmp_path / "c").get_or_compute("s", {"f": object()}, lambda: {})
+        StageCache(tmp_path / "c").get_or_compute("s", {"f": object()}, lambda: {}, code=())
+    with pytest.raises(ValueError, match="no code registered"):  # a stage whose code the key would not carry
+        StageCache(tmp_path / "c").get_or_compute("s", {}, lambda: {})
 
 
 def test_digest_arrays_sees_one_value(contigs):
@@ -203,3 +205,163 @@ def test_bin_reuses_stages_and_never_a_stale_one(tmp_path):
     contigs.write_bytes(bytes(data))
     os.utime(contigs, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert run("o3") == []
+
+
+# --- the stage's code is in its key (cache.STAGES) ---------------------------------------------------
+
+def _imports(module: str):
+    """(genomeface_core modules, third-party top-level names) that ``module`` imports anywhere in its source
+    (function-level imports too), as dotted names relative to the package."""
+    import ast
+    import sys
+
+    path = cache_mod.module_path(module)
+    pkg = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+    ours, theirs = set(), set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = "genomeface_core" + ("." + pkg if pkg else "")
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            targets = [base + ("." + node.module if node.module else "")]
+            targets += [f"{targets[0]}.{a.name}" for a in node.names]  # `from . import x`: x may be a module
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            targets = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+        else:
+            continue
+        for t in targets:
+            if t.startswith("genomeface_core"):
+                rel = t[len("genomeface_core."):]
+                if rel and os.path.exists(cache_mod.module_path(rel)):
+                    ours.add(rel)
+            elif t.split(".")[0] not in sys.stdlib_module_names:
+                theirs.add(t.split(".")[0])
+    return ours, theirs
+
+
+@pytest.mark.parametrize("stage", sorted(cache_mod.STAGES))
+def test_stage_lists_every_module_it_imports(stage):
+    codes = cache_mod.stage_closure(stage)
+    listed = {m for c in codes for m in c.modules}
+    libs = {n for c in codes for n in c.libraries} | set(cache_mod.NOT_RESULT_LIBRARIES)
+    for m in sorted(listed):
+        assert os.path.exists(cache_mod.module_path(m)), m
+        ours, theirs = _imports(m)
+        parents = {".".join(m.split(".")[:i]) for i in range(1, m.count(".") + 1)}  # run on import of m
+        assert ours | parents <= listed, f"{stage}: {m} imports {sorted((ours | parents) - listed)} (not listed)"
+        assert theirs <= libs, f"{stage}: {m} imports {sorted(theirs - libs)} (not in libraries)"
+
+
+def test_stage_lists_hold_what_the_pipeline_calls():
+    from genomeface_core.embed.abundance_net import get_abundance_model
+    from genomeface_core.embed.adaptive import fit_adaptive
+    from genomeface_core.features import kmer_features
+    from genomeface_core.io.bam import read_bam_depths
+    from genomeface_core.markers import find_markers
+
+    for stage, f in [("depths", read_bam_depths), ("embed", kmer_features), ("adaptive", fit_adaptive),
+                     ("abundance", get_abundance_model), ("markers", find_markers)]:
+        assert f.__module__.removeprefix("genomeface_core.") in cache_mod.STAGES[stage].modules, (stage, f)
+
+
+def test_an_edited_module_or_data_file_changes_only_its_stages_key(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "genomeface_core"
+    shutil.copytree(cache_mod.PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_mod, "PACKAGE_DIR", str(copy))
+    stages = sorted(cache_mod.STAGES)
+    before = {s: cache_mod.stage_code(s) for s in stages}
+    assert before["markers"]["libraries"]["fetchmgs"] != "absent" and "pyhmmer" in before["markers"]["libraries"]
+    cache = StageCache(tmp_path / "cache")
+    calls = []
+    cache.get_or_compute("markers", {"n": 1}, lambda: calls.append(1) or {"x": np.zeros(1)})
+    for edited, changed in [("markers_seeds.py", {"markers"}), ("io/bam.py", {"depths"}),
+                            ("embed/adaptive.py", {"adaptive"}), ("features.py", {"embed", "adaptive", "abundance"}),
+                            ("io/fasta.py", {"depths", "embed", "adaptive", "abundance", "markers"}),
+                            ("embed/weights/linear.npz", {"embed", "adaptive", "abundance"})]:
+        with open(copy / edited, "ab") as fh:
+            fh.write(b"\n# edited\n")  # a comment: the code may compute the same, but nothing proves it
+        cache_mod._stage_code.cache_clear()  # hashed once per process: a new process would see the edit
+        after = {s: cache_mod.stage_code(s) for s in stages}
+        assert {s for s in stages if after[s] != before[s]} == changed, edited
+        before = after
+    cache.get_or_compute("markers", {"n": 1}, lambda: calls.append(1) or {"x": np.zeros(1)})
+    assert len(calls) == 2  # the entry made by the old code is not reused
+
+
+# --- a killed run resumes to the same bins ----------------------------------------------------------------
+
+def test_killed_run_resumes_to_identical_bins(tmp_path):
+    """SIGKILL a ``genomeface bin --cache`` the moment its first cache file (temporary or entry) appears,
+    rerun with the same cache: the bins equal an uncached run's and no temporary file is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from genomeface_core.demo import write_demo
+
+    paths = write_demo(tmp_path / "in")
+    cache = tmp_path / "cache"
+
+    def cmd(out, *extra):
+        return [sys.executable, "-m", "genomeface_core", "-q", "bin", "-i", paths["contigs"], "-a", paths["depth"],
+                "-o", str(tmp_path / out), "--threads", "1", *extra]
+
+    proc = subprocess.Popen(cmd("killed", "--cache", str(cache)), stderr=subprocess.DEVNULL)
+    seen, t0 = [], time.monotonic()
+    while not seen and proc.poll() is None and time.monotonic() - t0 < 120:
+        seen = os.listdir(cache) if cache.is_dir() else []
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert seen and proc.returncode == -signal.SIGKILL, (seen, proc.returncode)  # killed, not finished
+    assert not (tmp_path / "killed").exists()  # nothing written by the killed run
+    subprocess.run(cmd("resumed", "--cache", str(cache)), check=True, timeout=300)
+    subprocess.run(cmd("plain"), check=True, timeout=300)
+    assert (tmp_path / "resumed" / "clusters.tsv").read_text() == (tmp_path / "plain" / "clusters.tsv").read_text()
+    assert sorted(p.split("-")[0] for p in os.listdir(cache)) == ["embed", "markers"]  # no .tmp- file left
+    again = json_load(tmp_path / "resumed" / "run.json")["cache"]["reused"]
+    assert set(again) <= {"embed"}, again  # at most the entry the killed run finished
+
+
+def json_load(path):
+    import json
+    return json.load(open(path))
+
+
+def test_dead_writers_temporary_file_is_swept(contigs, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    stale = folder / f".tmp-{dead}@{socket.gethostname()}-{'0' * 32}.npz"
+    live = folder / f".tmp-{os.getpid()}@{socket.gethostname()}-{'1' * 32}.npz"  # a running writer's
+    for f in (stale, live):
+        f.write_bytes(b"half an entry")
+    StageCache(folder).get_or_compute("embed", _key(contigs), Stage()(contigs, 1500))
+    assert not stale.exists() and live.exists()
+
+
+# --- a fallback is told -----------------------------------------------------------------------------------
+
+def test_adaptive_fallback_warns_and_is_in_run_json(contigs, tmp_path, caplog):
+    """40 contigs of 5 kb: no contig of >= 10 kb to learn a metric from, so adaptive runs as linear."""
+    from genomeface_core import bin as run_bin
+
+    with caplog.at_level(logging.WARNING, logger="genomeface"):
+        res = run_bin(contigs, composition="adaptive", outdir=tmp_path / "out", threads=1, min_bin_size=10_000)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "adaptive composition" in r.getMessage()]
+    assert warned and "using the shipped linear metric alone" in warned[0].getMessage()
+    info = json_load(tmp_path / "out" / "run.json")
+    assert info["parameters"]["composition"] == "adaptive" and info["composition_used"] == "linear"
+    assert info["fallbacks"] == [warned[0].getMessage()] and info["device_used"] == "cpu"
+    assert res.run_info["fallbacks"] == info["fallbacks"]
+    plain = run_bin(contigs, composition="linear", threads=1, min_bin_size=10_000)
+    assert plain.run_info["fallbacks"] == [] and plain.run_info["composition_used"] == "linear"
+    assert plain.assignment == res.assignment  # what ran is what run.json says

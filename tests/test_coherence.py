@@ -61,10 +61,49 @@ def test_marker_free_part_stays_out_of_the_genome_bin(marker_poor):
 
 def test_without_the_gap_test_the_dp_merges_it(marker_poor):
     """The failure this guards against: the reward ties, so the parent (genome + marker-free part) is kept."""
-    res = genomeface_core.bin(marker_poor / "contigs.fna", marker_poor / "depth.tsv", threads=2, max_merge_gap=0)
+    res = genomeface_core.bin(marker_poor / "contigs.fna", marker_poor / "depth.tsv", threads=2, max_merge_gap=0,
+                              depth_coherence=0)
     cor, eco = _members(res, "cor"), _members(res, "eco")
     best = max(cor, key=cor.get)
     assert eco[best] == 60             # measured: all 60 merged into the C. diphtheriae bin
+
+
+def test_depth_coherence_ejects_the_other_depth_into_a_bin_of_its_own(marker_poor, tmp_path):
+    """Without the gap test the DP merges the marker-free part; its depth (3, 25, 6 vs 10, 12, 8) takes it out,
+    and the 60 contigs of one depth (600 kb) become a bin of their own, as a strain's accessory genome would."""
+    res = genomeface_core.bin(marker_poor / "contigs.fna", marker_poor / "depth.tsv", threads=2, max_merge_gap=0,
+                              outdir=tmp_path / "out")
+    cor, eco = _members(res, "cor"), _members(res, "eco")
+    best = max(cor, key=cor.get)
+    assert cor[best] >= 240 and eco[best] == 0
+    own = max(eco, key=eco.get)
+    assert own != best and eco[own] == 60 and cor[own] == 0
+    rows = {r["bin"]: r for r in res.table}
+    assert rows[best]["depth_ejected_bp"] == 600_000      # the 60 x 10 kb that left it
+    assert rows[best]["depth_rms_z"] < 1.0 and rows[own]["depth_rms_z"] < 1.0
+    assert res.run_info["depth_ejected"]["contigs"] == 60
+    rows = [ln.split("\t") for ln in (tmp_path / "out" / "depth_ejected.tsv").read_text().splitlines()[1:]]
+    assert len(rows) == 60 and {r[0][:3] for r in rows} == {"eco"} and {(r[1], r[2]) for r in rows} == {(best, own)}
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Depth coherence" in page and "60 contigs left a bin" in page and rows[0][0] in page
+
+
+def test_depth_coherence_off_or_without_depths_changes_nothing():
+    from genomeface_core.depth_coherence import eject_incoherent
+
+    rng = np.random.default_rng(2)
+    lab = np.repeat(np.arange(3), 50)
+    d = np.repeat(np.array([[5.0, 20.0], [30.0, 2.0], [8.0, 8.0]]), 50, axis=0) * np.exp(rng.normal(0, 0.05, (150, 2)))
+    mc = np.zeros((150, 40), np.uint16)
+    mc[np.arange(0, 150, 5), 0] = 1
+    ln = np.full(150, 10_000)
+    same, info = eject_incoherent(lab, d, None, ln, mc)          # one depth per bin: nobody leaves
+    assert (same == lab).all() and not info.ejected.any()
+    mixed = lab.copy(); mixed[:10] = 1                            # 10 contigs of bin 0's depth put into bin 1
+    out, info = eject_incoherent(mixed, d, None, ln, mc)
+    assert info.ejected[:10].all() and info.ejected.sum() == 10 and (out[:10] == 3).all()  # their own new bin
+    assert (eject_incoherent(mixed, d, None, ln, mc, p=0)[0] == mixed).all()
+    assert (eject_incoherent(mixed, None, None, ln, mc)[0] == mixed).all()
 
 
 def test_demo_fragments_get_their_own_bins(tmp_path):

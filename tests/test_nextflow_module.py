@@ -344,19 +344,75 @@ def _md5(path: Path) -> str:
     return hashlib.md5(data).hexdigest()
 
 
-def snap_value(v):
-    """A channel item as nf-test writes it in a snapshot: files as NAME:md5,HASH."""
+def snap_value(v, unstable: bool = False):
+    """A channel item as nf-test writes it in a snapshot: files as NAME:md5,HASH (nf-test's
+    PathConverter; gzipped files hashed decompressed, FileUtil.getMd5), or NAME alone for a key
+    in sanitizeOutput's ``unstableKeys`` (nf-core/nft-utils OutputSanitizer.fixUnstable)."""
     if isinstance(v, Path):
-        return f"{v.name}:md5,{_md5(v)}"
+        return v.name if unstable else f"{v.name}:md5,{_md5(v)}"
     if isinstance(v, list):
-        return [snap_value(x) for x in v]
+        return [snap_value(x, unstable) for x in v]
     return v
 
 
-def snapshot_of(outputs: dict, keys=None) -> dict:
-    """``sanitizeOutput(process.out)`` (keys=None) or ``process.out.findAll { key starts with versions }``."""
+def snapshot_of(outputs: dict, keys=None, unstable=()) -> dict:
+    """``sanitizeOutput(process.out, unstableKeys: unstable)`` (keys=None) or
+    ``process.out.findAll { key, val -> key.startsWith(keys) }``: emit names only (numeric
+    channel keys dropped), sorted as nf-test's Channels TreeMap."""
     keys = sorted(outputs) if keys is None else sorted(k for k in outputs if k.startswith(keys))
-    return {k: [snap_value(item) for item in outputs[k]] for k in keys}
+    return {k: [snap_value(item, k in unstable) for item in outputs[k]] for k in keys}
+
+
+# The .snap text as nf-test (askimed/nf-test 200315a, lang/extensions/SnapshotFile.java) writes it:
+# a java.util.HashMap of test name -> {content, timestamp[, meta]} serialised by Groovy's
+# JsonGenerator and JsonOutput.prettyPrint (4-space indents, '[' or '{' then a newline, an empty
+# list or map as an indented blank line, no final newline); maps inside content are TreeMaps
+# (lang/channels/Channels.java), so their keys are sorted.  Checked here against nf-core/modules
+# (041fbd9): 380 of 400 randomly drawn main.nf.test.snap files re-render byte for byte (the other 20
+# were edited by hand: tabs, a final newline).  nf-test also writes "meta" (its own and Nextflow's
+# version); no nf-test run made these files, so they have none (nf-test reads such entries and
+# adds meta when it next saves the file).
+
+def _java_hash(s: str) -> int:
+    """java.lang.String.hashCode (UTF-16 code units), as an unsigned 32-bit int."""
+    units = s.encode("utf-16-be")
+    h = 0
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def hashmap_order(keys: list[str]) -> list[str]:
+    """Iteration order of a java.util.HashMap filled with ``keys`` in this order: by bucket
+    (hash ^ hash >>> 16, masked to the table size: 16, doubled past 3/4 full), then insertion."""
+    size = 16
+    while len(keys) > size * 3 // 4:
+        size *= 2
+    return sorted(keys, key=lambda k: (_java_hash(k) ^ (_java_hash(k) >> 16)) & (size - 1))
+
+
+def pretty_json(v, indent: int = 0, sort_keys: bool = True) -> str:
+    """Groovy JsonOutput.prettyPrint of JsonOutput.toJson(v) (ASCII strings)."""
+    pad, inner = " " * indent, " " * (indent + 4)
+    if isinstance(v, (dict, list)):
+        if isinstance(v, dict):
+            items = [f"{json.dumps(k)}: {pretty_json(x, indent + 4)}"
+                     for k, x in (sorted(v.items()) if sort_keys else v.items())]
+        else:
+            items = [pretty_json(x, indent + 4) for x in v]
+        o, c = "{}" if isinstance(v, dict) else "[]"
+        return f"{o}\n{inner}{(',' + chr(10) + inner).join(items)}\n{pad}{c}"
+    assert not isinstance(v, str) or v.isascii(), v
+    return json.dumps(v)
+
+
+def render_snap_file(entries: dict[str, dict]) -> str:
+    """A whole .snap file: {test name: {"content": [...], "timestamp": "..."}} in nf-test's order."""
+    ordered = {name: {"content": entries[name]["content"], "timestamp": entries[name]["timestamp"]}
+               for name in hashmap_order(list(entries))}
+    body = {name: f'{{\n{" " * 8}"content": {pretty_json(e["content"], 8)},\n{" " * 8}"timestamp": '
+                  f'{json.dumps(e["timestamp"])}\n{" " * 4}}}' for name, e in ordered.items()}
+    return "{\n    " + ",\n    ".join(f"{json.dumps(n)}: {b}" for n, b in body.items()) + "\n}"
 
 
 def nf_test_names(test_file: Path) -> list[str]:
@@ -428,7 +484,8 @@ def test_subworkflow_end_to_end_split_markers_bin(scatter):
     for emit in ("bins", "clusters", "quality", "unbinned", "markers", "run"):
         assert b[emit] and b[emit][0][0] == META, emit
     bins = b["bins"][0][1]
-    assert len(bins) >= 2 and all(p.name.startswith("test_bin") and p.name.endswith(".fna.gz") for p in bins)
+    assert len(bins) >= 2 and [p.name for p in bins] == [f"test.{i}.fa.gz" for i in range(1, len(bins) + 1)]
+    assert b["unbinned"][0][1].name == "test.unbinned.fa.gz"
     assert b["clusters"][0][1].read_text().startswith("bin\tcontig\n")
     # bin used the gathered tables: its markers.tsv is their union, and run.json records them
     union = sorted(ln for t in scatter["tables"] for ln in t.read_text().splitlines()[1:])
@@ -490,6 +547,36 @@ def test_bin_module_with_bams(demo, scatter, tmp_path):
     assert out["bins"] and len(out["bins"][0][1]) >= 2
 
 
+def test_bin_names_are_those_nf_core_mag_renames_for_das_tool(demo, scatter, tmp_path):
+    """With nf-core/mag's meta (assembler, binner) and its ext.prefix form (docs/nextflow.md), bins
+    are <assembler>-GenomeFace-<id>.<n>.fa.gz: after gunzip the names modules/local/dastool_rename_pre/
+    main.nf (nf-core/mag 56abab5) accepts, "${meta.assembler}-${meta.binner}-${meta.id}.([_[:alnum:]]+).fa",
+    with DASTOOL_FASTATOCONTIG2BIN's extension 'fa'; the unbinned contigs are <prefix>.unbinned.fa.gz,
+    which mag's SPLIT_FASTA splits into its <prefix>.*.[1-9]*.fa.gz outputs."""
+    meta = {"id": "sample1", "assembler": "MEGAHIT", "binner": "GenomeFace"}
+    prefix = f"{meta['assembler']}-{meta['binner']}-{meta['id']}"
+    inputs = {**_bin_inputs(demo, scatter["tables"]), "meta": meta}
+    workdir = tmp_path / "mag"
+    workdir.mkdir()
+    env = task_env(PROCS["bin"], inputs, workdir, args="--min-bin-size 100000")
+    env["task"]["ext"]["prefix"] = prefix  # mag's conf/modules.config: ext.prefix = { "${meta.assembler}-GenomeFace-${meta.id}" }
+    script = render_block(PROCS["bin"], "script", env)
+    shell_env = {"PATH": f"{BINDIR}:/usr/bin:/bin", "HOME": str(workdir), "LC_ALL": "C"}
+    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir, env=shell_env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = collect_outputs(PROCS["bin"], env, workdir, shell_env)
+    names = [p.name for p in out["bins"][0][1]]
+    rename_pre = re.compile(rf"{re.escape(prefix)}\.([_A-Za-z0-9]+)\.fa")  # the upstream bash =~ test
+    assert len(names) >= 2 and all(n.endswith(".fa.gz") and rename_pre.fullmatch(n[:-3]) for n in names), names
+    assert out["unbinned"][0][1].name == f"{prefix}.unbinned.fa.gz"
+    # clusters.tsv names each bin as its file: DAS Tool's contig2bin and genomeface's table agree
+    clusters = {ln.split("\t")[0] for ln in out["clusters"][0][1].read_text().splitlines()[1:]} - {"unbinned"}
+    assert clusters == {n[:-len(".fa.gz")] for n in names}
+    # the same bins as under the default prefix (meta.id: the scatter run)
+    assert [gzip.decompress(p.read_bytes()) for p in out["bins"][0][1]] == \
+        [gzip.decompress(p.read_bytes()) for p in scatter["bin"]["bins"][0][1]]
+
+
 @pytest.mark.parametrize("module", ["splitfasta", "markers", "bin"])
 def test_stub_blocks_give_every_declared_output(demo, module, tmp_path):
     inputs = {"splitfasta": {"meta": META, "fasta": demo["contigs"], "chunks": 4},
@@ -517,7 +604,7 @@ def test_bin_arguments_are_real_cli_options(tmp_path):
     a = build_parser().parse_args(cmd[1:])
     assert (a.contigs, a.bams, a.markers, a.outdir, a.threads, a.device, a.progress, a.prefix) == (
         "c.fna", ["bams/s1.bam", "bams/s2.bam"], ["markers/m1.tsv", "markers/m2.tsv"], "test", 4, "gpu", False,
-        "test_bin")
+        "test.")
     # a depth table and BAMs together: the module's error(), before anything runs
     (tmp_path / "w2").mkdir()
     (tmp_path / "d.tsv").touch()
@@ -571,19 +658,35 @@ def test_container_and_conda_selection(engine, gpu, container):
     assert f"mulled-v2-{name}:{version}-0" in PROCS["bin"].text
 
 
-# each nf-test that a snapshot can be computed for here: (module, test name) -> how
+# each nf-test with a snapshot -> how its content is computed here.  "versions": the B. fragilis
+# tests (nf-core/test-datasets cannot be fetched here, so they snapshot only the versions and check
+# the rest by assertions); "demo": real outputs, md5s included, on the input demodata/main.nf makes;
+# "stub": the stub block; "no-long-contigs": markers on a filter that leaves no contig.
 SNAPSHOTS = {
     ("bin", "bacteroides_fragilis - contigs - bam"): "versions",
     ("bin", "bacteroides_fragilis - contigs - bam - markers"): "versions",
     ("bin", "bacteroides_fragilis - contigs only"): "versions",
+    ("bin", "demo - contigs - depth"): "demo",
     ("bin", "bacteroides_fragilis - contigs - bam - stub"): "stub",
     ("markers", "bacteroides_fragilis - contigs"): "versions",
     ("markers", "bacteroides_fragilis - contigs - no long contigs"): "no-long-contigs",
+    ("markers", "demo - contigs"): "demo",
     ("markers", "bacteroides_fragilis - contigs - stub"): "stub",
     ("splitfasta", "bacteroides_fragilis - contigs - 4 chunks"): "versions",
+    ("splitfasta", "demo - contigs - 4 chunks"): "demo",
     ("splitfasta", "bacteroides_fragilis - contigs - 4 chunks - stub"): "stub",
     ("subworkflow", "bacteroides_fragilis - contigs - bam - 4 chunks - stub"): "stub",
 }
+DEMO_ARGS = {"bin": "--min-bin-size 100000", "markers": "", "splitfasta": ""}  # the demo tests' module_args
+DEMO_UNSTABLE = {"bin": ("run",)}  # sanitizeOutput(..., unstableKeys: ["run"]): run.json holds timings
+CPUS = 4  # nf-core/modules' tests/config/nf-test.config: process.cpus = 4
+
+
+def demo_from_process(tmp: Path) -> dict:
+    """The demo input as demodata/main.nf makes it (its script block, run here)."""
+    _, out, _ = run_task(Process(MODULES / "demodata" / "main.nf"), {"meta": META}, tmp)
+    _, contigs, depth = out["demo"][0]
+    return {"contigs": contigs, "depth": depth}
 
 
 def expected_snapshots(demo, scatter, tmp: Path) -> dict[Path, dict]:
@@ -605,28 +708,52 @@ def expected_snapshots(demo, scatter, tmp: Path) -> dict[Path, dict]:
             elif how == "stub":
                 _, out, _ = run_task(PROCS[module], inputs[module], tmp / f"{module}-stub", which="stub")
                 content = snapshot_of(out)
+            elif how == "demo":
+                _, out, _ = run_task(PROCS[module], inputs[module], tmp / f"{module}-demo", cpus=CPUS,
+                                     args=DEMO_ARGS[module])
+                content = snapshot_of(out, unstable=DEMO_UNSTABLE.get(module, ()))
             else:
                 _, out, _ = run_task(PROCS[module], inputs[module], tmp / f"{module}-nolong",
                                      args="--min-contig-length 100000000")
                 content = snapshot_of(out)
             path = MODULES / module / "tests" / "main.nf.test.snap"
-        # versions of the whole run carry the module's process name
         files.setdefault(path, {})[test] = {"content": [content]}
     return files
 
 
-def test_nf_test_snapshots_match_the_rendered_blocks(demo, scatter, tmp_path):
-    expected = expected_snapshots(demo, scatter, tmp_path)
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory, scatter):
+    tmp = tmp_path_factory.mktemp("snap")
+    return expected_snapshots(demo_from_process(tmp / "demodata"), scatter, tmp)
+
+
+def test_nf_test_snapshots_match_the_rendered_blocks(expected):
     for path, tests in expected.items():
         assert path.exists(), f"{path} missing: python tests/test_nextflow_module.py --write-snapshots"
-        committed = json.loads(path.read_text())
+        text = path.read_text()
+        committed = json.loads(text)
         assert {t: v["content"] for t, v in committed.items()} == {t: v["content"] for t, v in tests.items()}, path
+        # byte for byte what nf-test writes for these entries (order, indentation, no final newline)
+        assert text == render_snap_file(committed), f"{path}: not in nf-test's .snap format"
         # every snapshot(...) test of the nf-test file has its entry, and no other entries
         test_file = path.with_name("main.nf.test")
-        text = test_file.read_text()
+        src = test_file.read_text()
         with_snap = [t for t in nf_test_names(test_file)
-                     if "snapshot(" in text.split(f'test("{t}")', 1)[1].split('\n    test("', 1)[0]]
+                     if "snapshot(" in src.split(f'test("{t}")', 1)[1].split('\n    test("', 1)[0]]
         assert sorted(committed) == sorted(with_snap), path
+
+
+def test_demo_snapshots_hold_md5s_of_real_outputs(expected):
+    """The demo entries pin real results: several bins, non-empty tables, every chunk."""
+    bin_snap = expected[MODULES / "bin" / "tests" / "main.nf.test.snap"]["demo - contigs - depth"]["content"][0]
+    bins = bin_snap["bins"][0][1]
+    assert len(bins) >= 2 and all(re.fullmatch(r"test\.\d+\.fa\.gz:md5,[0-9a-f]{32}", b) for b in bins)
+    assert bin_snap["run"] == [[META, "run.json"]]  # unstable: name only
+    empty = hashlib.md5(b"").hexdigest()
+    for key in ("clusters", "quality", "markers", "unbinned"):
+        assert not bin_snap[key][0][1].endswith(empty), key
+    split = expected[MODULES / "splitfasta" / "tests" / "main.nf.test.snap"]["demo - contigs - 4 chunks"]
+    assert [c.split(":")[0] for c in split["content"][0]["chunks"][0][1]] == [f"test.{i}.fna.gz" for i in range(1, 5)]
 
 
 def test_nf_tests_use_nf_core_test_data_and_tags():
@@ -643,16 +770,18 @@ def test_nf_tests_use_nf_core_test_data_and_tags():
 
 
 def _write_snapshots() -> None:  # pragma: no cover - maintenance entry point
+    import datetime
     import tempfile
-    import time
 
     with tempfile.TemporaryDirectory() as t:
         d = make_demo(Path(t) / "demo")
         s = run_scatter(d, Path(t) / "subworkflow")
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        for path, tests in expected_snapshots(d, s, Path(t) / "snap").items():
-            data = {name: {**v, "timestamp": stamp} for name, v in sorted(tests.items())}
-            path.write_text(json.dumps(data, indent=4) + "\n")
+        stamp = datetime.datetime.now().isoformat()  # nf-test: ISO_DATE_TIME of LocalDateTime.now()
+        for path, tests in expected_snapshots(demo_from_process(Path(t) / "demodata"), s, Path(t) / "snap").items():
+            old = json.loads(path.read_text()) if path.exists() else {}
+            entries = {name: {**v, "timestamp": old[name]["timestamp"] if old.get(name, {}).get("content") == v["content"]
+                              else stamp} for name, v in tests.items()}
+            path.write_text(render_snap_file(entries))
             print("wrote", path.relative_to(ROOT))
 
 

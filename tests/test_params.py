@@ -102,3 +102,82 @@ def test_markers_mode_choices_are_the_engines():
 
     p = params.get("markers_mode")
     assert p.choices == MARKER_MODES and p.default == DEFAULT_MODE
+
+
+# --- non-finite floats: one check in the table's validation reaches every shell ----------------
+
+FLOATS = [p for p in params.BIN_PARAMS if p.kind is float]
+NON_FINITE = ("nan", "inf", "-inf")
+GOOD_FASTA = ">c1\n" + "ACGTTGCAAGGCTTAA" * 200 + "\n>c2\n" + "GGCATCGATTACAGTC" * 200 + "\n"
+
+
+def test_the_table_has_float_parameters():
+    # min_purity, rescue_vote, max_merge_gap, abundance_weight (and whatever is appended later)
+    assert {"min_purity", "rescue_vote", "max_merge_gap", "abundance_weight"} <= {p.name for p in FLOATS}
+
+
+def _one_line_naming(msg: str, p: params.Param, text: str) -> None:
+    assert "\n" not in msg and p.name in msg and p.flag in msg and "finite" in msg and text in msg, msg
+
+
+@pytest.mark.parametrize("text", NON_FINITE)
+@pytest.mark.parametrize("p", FLOATS, ids=lambda p: p.name)
+def test_python_api_refuses_non_finite(tmp_path, p, text):
+    """bin() refuses NaN and +-inf for every float parameter before any work: nothing written."""
+    import genomeface_core
+
+    fasta = tmp_path / "a.fna"
+    fasta.write_text(GOOD_FASTA)
+    with pytest.raises(InputError) as exc:
+        params.validate({p.name: float(text)})
+    _one_line_naming(str(exc.value), p, text)
+    with pytest.raises(InputError) as exc:
+        genomeface_core.bin(fasta, outdir=tmp_path / "out", **{p.name: float(text)})
+    _one_line_naming(str(exc.value), p, text)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("text", NON_FINITE)
+@pytest.mark.parametrize("p", FLOATS, ids=lambda p: p.name)
+def test_cli_refuses_non_finite(tmp_path, capsys, p, text):
+    from genomeface_core.cli import main
+
+    fasta = tmp_path / "a.fna"
+    fasta.write_text(GOOD_FASTA)
+    out = tmp_path / "out"
+    # --flag=VALUE: argparse would read a separate "-inf" as an unknown option
+    rc = main(["-q", "bin", "-i", str(fasta), "-o", str(out), f"{p.flag}={text}"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.startswith("genomeface: error: ") and not out.exists(), err
+    _one_line_naming(err, p, text)
+
+
+def test_cli_process_refuses_nan(tmp_path):
+    """The observed case (--min-purity nan was binned), as a user runs it: exit 2, one line, nothing written."""
+    import subprocess
+    import sys
+
+    fasta = tmp_path / "a.fna"
+    fasta.write_text(GOOD_FASTA)
+    r = subprocess.run([sys.executable, "-m", "genomeface_core", "-q", "bin", "-i", str(fasta), "-o", str(tmp_path / "out"),
+                        "--min-purity", "nan"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and not (tmp_path / "out").exists(), r.stderr
+    assert r.stderr.strip() == "genomeface: error: min_purity (--min-purity) must be a finite number, got nan"
+
+
+# --- --seed: what it changes and what it does not ----------------------------------------------
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_seed_range(seed):
+    with pytest.raises(InputError, match=r"seed \(--seed\) must be in \[0, 4294967295\]"):
+        params.validate(dict(seed=seed))
+
+
+def test_seed_does_not_change_bins_outside_adaptive(mock8, mock8_markers):
+    """The --seed help's claim: with a shipped composition no stage that makes bins draws from the seed."""
+    from genomeface_core import bin as gf_bin
+
+    _, paths = mock8
+    runs = [gf_bin(paths["contigs"], paths["depth"], markers=mock8_markers, min_bin_size=100_000, threads=1, seed=s)
+            for s in (0, 2**32 - 1)]
+    assert len(runs[0].bins) >= 4 and runs[0].assignment == runs[1].assignment and runs[0].bins == runs[1].bins

@@ -33,6 +33,9 @@ class Composition:
     # model), so the pipeline may compute features and embed in chunks; raw
     # baselines standardise over the whole dataset and need all rows at once.
     per_contig: bool = False
+    # why this embedding runs instead of the one asked for (e.g. ``adaptive`` with too few long
+    # contigs), or None: the pipeline logs it as a WARNING and records it in run.json
+    fallback: str | None = None
 
 
 def _linear(features: np.ndarray) -> np.ndarray:

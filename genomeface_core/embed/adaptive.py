@@ -25,10 +25,13 @@ No pair of windows is ever formed: the LDA needs class means and the
 within-class scatter only, O(windows x 1712) memory.  The same seed gives the
 same windows and the same metric.  An assembly with fewer than
 ``min_contigs`` long contigs has too few classes for a metric; then the
-shipped metric is used alone and a log line says so.
+shipped metric is used alone: a WARNING says so and the returned
+:class:`~genomeface_core.embed.Composition` carries the reason in ``fallback``
+(run.json records it and ``composition_used``).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -142,7 +145,7 @@ def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, t
                  markers: np.ndarray | None = None, **window_kw) -> Composition:
     """``--composition adaptive``: ``base`` (default: the shipped ``linear``) joined with the
     metric learned from the long contigs among ``seqs`` (lengths in bp), or ``base`` alone
-    (logged) when fewer than ``min_contigs`` long contigs have windows.
+    (a WARNING; its ``fallback`` says why) when fewer than ``min_contigs`` long contigs have windows.
 
     The result is a :class:`~genomeface_core.embed.Composition` (``.embed(features)``,
     ``.v1``, ``.v2``, per-contig) whose mixing constants are ``base``'s divided by
@@ -158,9 +161,10 @@ def fit_adaptive(seqs: Sequence[bytes], lengths: np.ndarray, *, seed: int = 0, t
     w = self_windows(seqs, lengths, seed=seed, threads=threads, **window_kw)
     classes = len(np.unique(w.contig))
     if classes < max(min_contigs, 2):
-        log.info("adaptive composition: %d contig(s) of >= %d bp (need %d); using the shipped %s metric alone",
-                 classes, window_kw.get("min_length", MIN_LENGTH), min_contigs, base.name)
-        return base
+        reason = (f"adaptive composition: {classes} contig(s) of >= {window_kw.get('min_length', MIN_LENGTH)} bp "
+                  f"(need {max(min_contigs, 2)}); using the shipped {base.name} metric alone")
+        log.warning("%s", reason)
+        return dataclasses.replace(base, fallback=reason)
     if markers is not None:  # contigs with the same single-copy marker: different genomes
         fit_kw["pairs"] = cannot_link(markers, np.unique(w.contig), seed=seed)
     model = fit_self_metric(w, **fit_kw)

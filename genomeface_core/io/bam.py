@@ -1,10 +1,22 @@
 """Per-contig mean read depth from sorted, indexed BAM files (MetaBAT-compatible).
 
-:func:`read_bam_depths` reproduces the per-sample mean depth column that
-``jgi_summarize_bam_contig_depths`` (MetaBAT 2.15) writes by default, i.e. the
-``<bam>`` column next to ``<bam>-var``.  The rules, taken from MetaBAT's
-source (``jgi_summarize_bam_contig_depths.{cpp,h}``, ``CheckRead.hpp``) and
-checked against the Debian ``metabat`` 2.15 binary in ``tests/test_bam.py``:
+:func:`read_bam_depths` reproduces the per-sample columns that
+``jgi_summarize_bam_contig_depths`` (MetaBAT 2.15) writes by default: the mean
+depth ``<bam>`` and, with ``with_variance=True``, the depth variance
+``<bam>-var``.  The rules, taken from MetaBAT's source
+(``jgi_summarize_bam_contig_depths.{cpp,h}``: ``main``, ``caldepth``,
+``calculateVarianceContig``; ``CheckRead.hpp``; ``BamUtils.h``) and checked
+against the Debian ``metabat`` 2.15 binary in ``tests/test_bam.py`` (150, 75
+and 250 bp short reads, HiFi-like long reads, > 65,535-op CIGARs):
+
+CIGAR
+    A record with more than 65,535 CIGAR operations is stored with the
+    placeholder CIGAR ``<SEQ length>S<span>N`` and its real CIGAR in the
+    ``CG:B,I`` tag (SAM spec, section 4.2.2).  htslib's ``bam_read1`` (so
+    MetaBAT) moves it back (``bam_tag2cigar`` in htslib sam.c); the same test
+    is applied here (first op a soft clip as long as SEQ, tid and pos >= 0, tag
+    ``B`` of subtype ``I`` or ``i`` with at least as many ops, fewer than 2**29)
+    and the real CIGAR is used.
 
 Record filter (in this order)
     * skip secondary (0x100), QC-fail (0x200) and duplicate (0x400) records;
@@ -25,30 +37,36 @@ Percent identity (MetaBAT ``caldepth`` with no reference FASTA)
       record is dropped if ``identity < min_identity`` (also float32; MetaBAT's
       ``--percentIdentity 97`` is ``min_identity=0.97``).
 
-Depth
+Depth and variance
     Every base of every ``M``/``=``/``X`` block of a kept record adds 1 to the
     per-base depth (mismatches count, deletions ``D`` and skips ``N`` do
     not, insertions occupy no reference base).  With ``edge = min(trim,
     average read length)`` and contig length ``L``:
 
-    * ``L > 2*edge + 1``: mean over positions ``[edge, L - edge)``;
-    * otherwise: mean over the whole contig ``[0, L)``;
-    * if the averaged window is 2 bases or shorter the mean is 0.
+    * ``L > 2*edge + 1``: window ``[edge, L - edge)``;
+    * otherwise: the whole contig ``[0, L)``;
+    * mean = sum of per-base depths / n and variance = sum((depth - mean)^2)
+      / (n - 1) over the window's n bases; both 0 if n <= 2.
 
-    MetaBAT sums per-base depths sequentially in float32 and divides in
-    float32; this is reproduced exactly (per-base depths from a difference
-    array, summed in float32 in position order).
+    MetaBAT computes both in float32, summing in position order; this is
+    reproduced exactly (per-base depths from a difference array).
+
+Average read length
+    MetaBAT's is a running integer mean of the SEQ length of every record
+    read so far in file order (unmapped, secondary, ``SEQ=*`` as 0: all of
+    them), taken when a contig is finished: at the first *counted* record
+    (not secondary, QC-fail, duplicate or unmapped, MAPQ >= ``min_mapq``) of a
+    later contig, that record included, or for the last such contig at the
+    file's last counted record.  Exactly that is used here.  The first
+    reference range of a BAM is read knowing all records before it; the
+    others (``threads`` > 1) start from the mean of the first 20,000 records
+    and every contig whose window that got wrong is read again with the
+    right edge (only where the mean read length falls below ``trim``, e.g.
+    trimmed or < 75 bp reads).
 
 Known deviation
-    MetaBAT's "average read length" is a running integer mean of the SEQ
-    length of every record read so far in file order (unmapped, secondary
-    with ``SEQ=*`` included), so it can change from contig to contig.  Here
-    it is the integer mean over the first 20,000 placed records of each BAM.
-    Whenever the mean read length is at least ``trim`` (75 by default, i.e.
-    any ordinary Illumina library) both give ``edge = trim`` and the results
-    are identical.  Degenerate alignments whose ``NM`` exceeds their aligned
-    length (identity undefined; MetaBAT's unsigned arithmetic wraps) are
-    dropped here.  MetaBAT 2.15 aborts (failed assertion) on an alignment
+    Degenerate alignments whose ``NM`` exceeds their aligned length (identity
+    undefined; MetaBAT's unsigned arithmetic wraps) are dropped here.  MetaBAT 2.15 aborts (failed assertion) on an alignment
     whose *last* CIGAR op crosses the contig end; here it is clipped like
     any other overhang.
 
@@ -97,7 +115,7 @@ __all__ = ["read_bam_depths"]
 # unmapped | secondary | QC-fail | duplicate.  Supplementary is deliberately
 # absent: MetaBAT's BamNameTrackingChooser::unsupportedRead keeps it.
 _SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400
-_READ_LEN_SAMPLE = 20_000          # records used to estimate the mean read length
+_READ_LEN_SAMPLE = 20_000          # records for the provisional mean read length of later ranges
 _BATCH_BYTES = 1 << 20             # inflated bytes handed to the compiled parser at a time (fits cache)
 _READ_BYTES = 1 << 20              # compressed bytes read from the BAM at a time
 _UNITS_PER_THREAD = 3              # work units per thread and BAM: evens out unequal ranges
@@ -123,8 +141,9 @@ def read_bam_depths(
     trim: int = 75,
     min_mapq: int = 0,
     threads: int = 1,
-) -> np.ndarray:
-    """Mean read depth of every contig in every BAM file.
+    with_variance: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Mean read depth (and optionally its variance along the contig) of every contig in every BAM.
 
     Args:
         bam_paths: coordinate-sorted, indexed (``.bai`` or ``.csi``) BAM files,
@@ -136,15 +155,23 @@ def read_bam_depths(
         min_identity: minimum alignment identity as a fraction (0.97 = MetaBAT's
             ``--percentIdentity 97``).
         trim: bases left out at each contig end (MetaBAT ``--maxEdgeBases``),
-            capped at the mean read length; 0 = MetaBAT ``--includeEdgeBases``.
+            capped at MetaBAT's running mean read length; 0 = MetaBAT
+            ``--includeEdgeBases``.
         min_mapq: minimum mapping quality (MetaBAT ``--minMapQual``).
         threads: worker threads; work is split over BAM files and, within a
             BAM, over ranges of references.
+        with_variance: also return the per-base depth variance (MetaBAT's
+            ``<bam>-var`` columns).
 
     Returns:
-        float32 array of shape ``(len(contig_names), len(bam_paths))``: mean
-        depth in reads per base (x coverage), rows in the order of
-        ``contig_names``, columns in the order of ``bam_paths``.
+        ``depths``, or ``(depths, variances)`` with ``with_variance``.  Both are
+        float32 arrays of shape ``(len(contig_names), len(bam_paths))``, rows in
+        the order of ``contig_names``, columns in the order of ``bam_paths``:
+        ``depths`` is the mean depth over the contig's trimmed window in reads
+        per base (x coverage); ``variances`` is the sample variance (n - 1
+        denominator) of the per-base depth over the same window, in x^2
+        (reads^2 per base^2).  Contigs with no counted read, or a window of 2
+        bases or fewer, get 0 in both.
 
     Raises:
         InputError: a BAM is missing, unreadable, corrupt, not coordinate-sorted,
@@ -160,40 +187,101 @@ def read_bam_depths(
         raise ValueError(f"trim must be >= 0, got {trim}")
     paths = [os.fspath(p) for p in bam_paths]
     out = np.zeros((len(names), len(paths)), dtype=np.float32)
+    out_var = np.zeros_like(out)
     if not names or not paths:
-        return out
+        return (out, out_var) if with_variance else out
 
     # Validate every file up front so a bad sample fails before any real work.
     bams = [_inspect_bam(p, names, lengths) for p in paths]
     threads = max(1, int(threads))
+    trim = int(trim)
     n_parts = 1 if threads == 1 else max(1, -(-threads * _UNITS_PER_THREAD // len(paths)))
-    per_tid = [np.zeros(len(b["ref_lengths"]), dtype=np.float32) for b in bams]
-    seen = [np.zeros(len(b["ref_lengths"]), dtype=np.int64) for b in bams]   # records per reference
-    units = [(j, u) for j, b in enumerate(bams) for u in _split_units(b["beg"], b["end"], n_parts)]
+    for b in bams:
+        n = len(b["ref_lengths"])
+        b["mean"] = np.zeros(n, dtype=np.float32)
+        b["var"] = np.zeros(n, dtype=np.float32)
+        b["seen"] = np.zeros(n, dtype=np.int64)                 # records per reference
+        b["edge"] = np.full(n, -1, dtype=np.int64)              # edge each contig was finished with
+        b["trig"] = np.full((n, 2), -1, dtype=np.int64)         # (SEQ bases, records) at its trigger
+        b["units"] = _split_units(b["beg"], b["end"], n_parts)
+        b["stats"] = [np.array([0, 0, -1, -1, -1, -1], dtype=np.int64) for _ in b["units"]]
     thr = np.float32(min_identity)
 
-    def work(unit) -> None:
-        j, (tid_lo, tid_hi, v_beg, v_end) = unit
+    def work(job) -> None:
+        j, k, (tid_lo, tid_hi, v_beg, v_end), fixed_edge, seen = job
         b = bams[j]
-        _read_unit(b["path"], v_beg, v_end, tid_lo, tid_hi, b["ref_lengths"],
-                   min(int(trim), b["avg_len"]), int(min_mapq), thr, per_tid[j], seen[j])
+        _read_unit(b["path"], v_beg, v_end, tid_lo, tid_hi, b["ref_lengths"], trim, fixed_edge,
+                   int(min_mapq), thr, with_variance, b["mean"], b["var"], seen, b["edge"],
+                   b["trig"], b["stats"][k] if k >= 0 else np.zeros(6, dtype=np.int64))
 
-    if threads == 1 or len(units) == 1:
-        for u in units:
-            work(u)
-    else:
+    def run(jobs) -> None:
+        if threads == 1 or len(jobs) <= 1:
+            for job in jobs:
+                work(job)
+            return
         # biggest units first so no thread is left with a long one at the end
-        units.sort(key=lambda u: -((u[1][3] >> 16) - (u[1][2] >> 16)))
-        with ThreadPool(min(threads, len(units))) as pool:
-            pool.map(work, units, chunksize=1)
+        jobs = sorted(jobs, key=lambda job: -((job[2][3] >> 16) - (job[2][2] >> 16)))
+        with ThreadPool(min(threads, len(jobs))) as pool:
+            pool.map(work, jobs, chunksize=1)
+
+    # The first unit of a BAM knows every record before its contigs, so it applies MetaBAT's
+    # running mean read length as it goes; later units use the sampled mean and are checked below.
+    run([(j, k, u, -1 if k == 0 else min(trim, b["avg_len"]), b["seen"])
+         for j, b in enumerate(bams) for k, u in enumerate(b["units"])])
+    redo = []
     for j, b in enumerate(bams):
         # An index made for another BAM can point at record boundaries of this one by chance
         # (same header, so the same first offset); its per-reference record counts cannot match.
         known = b["n_rec"] >= 0
-        if not np.array_equal(seen[j][known], b["n_rec"][known]):
+        if not np.array_equal(b["seen"][known], b["n_rec"][known]):
             raise InputError(b["path"], _STALE)
-        out[:, j] = per_tid[j][b["tid"]]
-    return out
+        exact = _metabat_edges(b, trim)
+        L = b["ref_lengths"]
+        used = b["edge"]
+        # only the averaged window matters (the whole contig when L <= 2 * edge + 1)
+        differs = (used >= 0) & (np.where(L > 2 * used + 1, used, 0) != np.where(L > 2 * exact + 1, exact, 0))
+        for t in np.flatnonzero(differs).tolist():
+            b["mean"][t] = b["var"][t] = 0
+            redo.append((j, -1, (t, t + 1, int(b["beg"][t]), int(b["end"][t])), int(exact[t]),
+                         np.zeros(len(L), dtype=np.int64)))
+    run(redo)
+    for j, b in enumerate(bams):
+        out[:, j] = b["mean"][b["tid"]]
+        out_var[:, j] = b["var"][b["tid"]]
+    return (out, out_var) if with_variance else out
+
+
+def _metabat_edges(b: dict, trim: int) -> np.ndarray:
+    """MetaBAT's edge (bases) for every reference of one BAM read by units; -1 where none was finished.
+
+    MetaBAT finishes a contig at the first counted record (see :func:`_parse_records`)
+    of a later contig, with ``min(trim, sum of SEQ lengths // records)`` over
+    every record read so far, that one included; the last contig with counted
+    records is finished with the mean as of the last counted record in the file.
+    """
+    edge = np.full(len(b["ref_lengths"]), -1, dtype=np.int64)
+    units, stats = b["units"], b["stats"]
+    if trim == 0:
+        edge[b["edge"] >= 0] = 0
+        return edge
+    # records (and their SEQ bases) in all units before each unit: units tile the file in order
+    pre = np.zeros((len(units) + 1, 2), dtype=np.int64)
+    for k, st in enumerate(stats):
+        pre[k + 1] = pre[k] + st[:2]
+    # (bases, records) where the mean is taken for a contig whose trigger lies past its unit
+    k_last = max((k for k, st in enumerate(stats) if st[5] >= 0), default=-1)
+    eof = pre[k_last] + stats[k_last][4:6] if k_last >= 0 else np.zeros(2, dtype=np.int64)
+    nxt = eof
+    for k in range(len(units) - 1, -1, -1):
+        lo, hi = units[k][0], units[k][1]
+        trig = b["trig"][lo:hi]
+        done = b["edge"][lo:hi] >= 0
+        at = np.where(trig[:, 1:2] >= 0, pre[k] + trig, nxt)       # pending -> next unit's first
+        mean = at[:, 0] // np.maximum(at[:, 1], 1)
+        edge[lo:hi] = np.where(done, np.minimum(trim, mean), -1)
+        if stats[k][3] >= 0:
+            nxt = pre[k] + stats[k][2:4]
+    return edge
 
 
 # --------------------------------------------------------------------------- files, header, index
@@ -257,10 +345,11 @@ def _check_tail(path: str, v_end: int) -> None:
 def _read_header(path: str) -> tuple[str, list[str], np.ndarray, int]:
     """(header text, reference names, reference lengths in bp, mean read length) of a BAM.
 
-    The mean read length is MetaBAT's: the integer mean SEQ length of the
-    first ``_READ_LEN_SAMPLE`` records in file order (unmapped mates, and
-    secondaries with ``SEQ=*`` as 0, count too); the trailing unplaced block
-    (tid -1) never influences MetaBAT's depths, so sampling stops there.
+    The mean read length is the integer mean SEQ length of the first
+    ``_READ_LEN_SAMPLE`` records in file order (unmapped mates, and
+    secondaries with ``SEQ=*`` as 0, count too, as in MetaBAT), stopping at
+    the trailing unplaced block (tid -1): only a first guess for reference
+    ranges that do not start the file (see :func:`read_bam_depths`).
     """
     with open(path, "rb") as fh:
         if fh.read(4) != b"\x1f\x8b\x08\x04":
@@ -566,18 +655,26 @@ def _inflate(fd: int, path: str, v_beg: int, v_end: int) -> Iterator[bytes]:
 
 
 def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_lengths: np.ndarray,
-               edge: int, min_mapq: int, thr: np.float32, out: np.ndarray, seen: np.ndarray) -> None:
-    """Mean depths (into ``out[tid_lo:tid_hi]``) and record counts (into ``seen``) of one run of
-    references of one BAM."""
+               trim: int, fixed_edge: int, min_mapq: int, thr: np.float32, want_var: bool,
+               out: np.ndarray, var: np.ndarray, seen: np.ndarray, edge_used: np.ndarray,
+               trig: np.ndarray, stats: np.ndarray) -> None:
+    """Depths of one run of references of one BAM, into ``out`` / ``var`` (by tid).
+
+    ``fixed_edge`` >= 0: every contig is finished with that edge; -1: with
+    MetaBAT's running mean read length, which is exact only for the run that
+    starts the file.  Also fills ``seen`` (records per tid), ``edge_used`` and
+    ``trig`` (per tid, see :func:`_parse_records`) and ``stats``.
+    """
     diff = np.zeros(int(ref_lengths[tid_lo:tid_hi].max()) + 2, dtype=np.int32)
-    state = np.array([-1, -1], dtype=np.int64)          # current tid, last position
+    state = np.array([-1, -1, -1], dtype=np.int64)      # record tid, last position, open contig
     # one reused buffer (a fresh one per batch costs as much as parsing: page faults)
     buf = np.empty(_BATCH_BYTES, dtype=np.uint8)
     n = 0
 
     def parse(n: int) -> int:
         """Parse ``buf[:n]``; move the trailing partial record to the front; return its size."""
-        used = _parse_records(buf[:n], ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out, seen)
+        used = _parse_records(buf[:n], ref_lengths, trim, fixed_edge, min_mapq, thr, want_var, tid_lo,
+                              tid_hi, state, diff, out, var, seen, edge_used, trig, stats)
         if used == _ERR_UNSORTED:
             raise InputError(path, "records are not coordinate-sorted; run samtools sort")
         if used < 0:
@@ -599,33 +696,62 @@ def _read_unit(path: str, v_beg: int, v_end: int, tid_lo: int, tid_hi: int, ref_
         raise InputError(path, f"cannot read alignments ({exc})") from exc
     if n and parse(n):
         raise InputError(path, "truncated record at the end of a reference range (corrupt BAM?)")
-    if state[0] >= 0:
-        _finish_contig(state[0], ref_lengths, edge, diff, out)
+    if state[2] >= 0:
+        # its trigger lies in a later run (or it is the file's last contig): provisional edge
+        edge = fixed_edge if fixed_edge >= 0 else _running_edge(trim, stats[4], stats[5])
+        _finish_contig(state[2], ref_lengths, edge, want_var, diff, out, var)
+        edge_used[state[2]] = edge
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _running_edge(trim, bases, records):
+    """MetaBAT 2.15's edge: ``min(maxEdgeBases, integer mean SEQ length of the records so far)``."""
+    return min(trim, bases // records) if records > 0 else 0
 
 
 @nb.njit(cache=True, nogil=True)
-def _finish_contig(tid, ref_lengths, edge, diff, out):
-    """MetaBAT's mean over the trimmed window of one contig; clears its part of ``diff``."""
+def _finish_contig(tid, ref_lengths, edge, want_var, diff, out, var):
+    """MetaBAT's ``calculateVarianceContig`` for one contig; clears its part of ``diff``.
+
+    Mean and variance over the trimmed window in float32 in position order, as
+    MetaBAT (``VarianceType::T`` is float): mean = sum / n, variance =
+    sum((depth - mean)^2) / (n - 1).
+    """
     length = ref_lengths[tid]
     if length > 2 * edge + 1:
         lo, hi = edge, length - edge
     else:
         lo, hi = 0, length
-    depth = 0
-    acc = np.float32(0.0)
-    for j in range(hi):
-        depth += diff[j]
-        if j >= lo:
-            acc += np.float32(depth)          # sequential float32 sum, as MetaBAT
+    mean = np.float32(0.0)
+    v = np.float32(0.0)
+    if hi - lo > 2:
+        depth = 0
+        acc = np.float32(0.0)
+        for j in range(hi):
+            depth += diff[j]
+            if j >= lo:
+                acc += np.float32(depth)          # sequential float32 sum, as MetaBAT
+        mean = acc / np.float32(hi - lo)
+        if want_var:
+            depth = 0
+            for j in range(hi):
+                depth += diff[j]
+                if j >= lo:
+                    d = np.float32(depth) - mean
+                    v += d * d
+            v = v / np.float32(hi - lo - 1)
     diff[:length + 1] = 0
-    out[tid] = acc / np.float32(hi - lo) if hi - lo > 2 else np.float32(0.0)
+    out[tid] = mean
+    var[tid] = v
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _nm_tag(buf, q, end):
-    """(NM value, found) from the aux fields ``buf[q:end]`` of one record; never reads past ``end``."""
+def _aux_find(buf, q, end, c0, c1):
+    """Offset of the type byte of aux tag ``c0 c1`` in ``buf[q:end]``, or -1; never reads past ``end``."""
     while q + 3 <= end:
         t0, t1, ty = buf[q], buf[q + 1], buf[q + 2]
+        if t0 == c0 and t1 == c1:
+            return q + 2
         q += 3
         if ty == 65 or ty == 99 or ty == 67:            # A c C
             size = 1
@@ -648,32 +774,70 @@ def _nm_tag(buf, q, end):
             break
         if size < 0 or q + size > end:
             break
-        if t0 == 78 and t1 == 77:                       # 'NM'
-            if ty == 67:                                # C
-                return np.int64(buf[q]), True
-            if ty == 99:                                # c
-                v = np.int64(buf[q])
-                return (v - 256 if v > 127 else v), True
-            if ty == 83:                                # S
-                return _u16(buf, q), True
-            if ty == 115:                               # s
-                v = _u16(buf, q)
-                return (v - 65536 if v > 32767 else v), True
-            if ty == 73:                                # I
-                return _u32(buf, q), True
-            if ty == 105:                               # i
-                return _i32(buf, q), True
-            return np.int64(0), False
         q += size
+    return -1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _nm_tag(buf, q, end):
+    """(NM value, found) from the aux fields ``buf[q:end]`` of one record; never reads past ``end``."""
+    at = _aux_find(buf, q, end, 78, 77)                 # 'NM'
+    if at < 0:
+        return np.int64(0), False
+    ty = buf[at]
+    q = at + 1
+    if ty == 67 and q + 1 <= end:                       # C
+        return np.int64(buf[q]), True
+    if ty == 99 and q + 1 <= end:                       # c
+        v = np.int64(buf[q])
+        return (v - 256 if v > 127 else v), True
+    if ty == 83 and q + 2 <= end:                       # S
+        return _u16(buf, q), True
+    if ty == 115 and q + 2 <= end:                      # s
+        v = _u16(buf, q)
+        return (v - 65536 if v > 32767 else v), True
+    if ty == 73 and q + 4 <= end:                       # I
+        return _u32(buf, q), True
+    if ty == 105 and q + 4 <= end:                      # i
+        return _i32(buf, q), True
     return np.int64(0), False
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _cg_cigar(buf, c0, n_cig, l_seq, aux, end):
+    """(offset, ops) of the CIGAR to use: the real one from a ``CG:B,I`` tag where htslib's
+    ``bam_tag2cigar`` (sam.c, run by ``bam_read1``) would move it there, else the stored one.
+
+    htslib's test: the stored CIGAR starts with a soft clip as long as SEQ
+    (the ``<l_seq>S<ref len>N`` placeholder of records with > 65,535 ops), the
+    tag is ``B`` with subtype ``I`` or ``i``, and holds at least as many ops as
+    the placeholder and fewer than 2**29.  (tid and pos are checked by the caller.)
+    """
+    first = _u32(buf, c0)
+    if (first & 15) != _S or (first >> 4) != l_seq:
+        return c0, n_cig
+    at = _aux_find(buf, aux, end, 67, 71)               # 'CG'
+    if at < 0 or at + 6 > end or buf[at] != 66 or not (buf[at + 1] == 73 or buf[at + 1] == 105):
+        return c0, n_cig
+    n = _u32(buf, at + 2)
+    if n < n_cig or n >= (1 << 29) or at + 6 + 4 * n > end:
+        return c0, n_cig
+    return at + 6, n
+
+
 @nb.njit(cache=True, nogil=True)
-def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state, diff, out, seen):
+def _parse_records(buf, ref_lengths, trim, fixed_edge, min_mapq, thr, want_var, tid_lo, tid_hi, state,
+                   diff, out, var, seen, edge_used, trig, stats):
     """Add the kept records of ``buf`` (whole BAM records, then a partial one) to the depths.
 
-    ``state`` = (current tid, last position) carries over between calls; when
-    the tid changes the finished contig's mean is written to ``out``.
+    ``state`` = (record tid, last position, open contig) carries over between
+    calls.  As in MetaBAT 2.15's main loop, a *counted* record (not secondary,
+    QC-fail, duplicate or unmapped, MAPQ >= ``min_mapq``) of another contig than
+    the open one finishes the open one (its mean and variance go to ``out`` /
+    ``var``), with an edge from the running mean SEQ length of every record so
+    far, this one included; ``trig[open]`` gets this unit's (SEQ bases, records)
+    at that record.  ``stats`` = (SEQ bases, records, the same at the unit's
+    first counted record, at its last), -1 while there is none.
     Returns the bytes consumed (complete records) or a negative error code.
     """
     n = buf.size
@@ -693,8 +857,6 @@ def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state,
             # a unit starts at its first reference's first record (else the index is stale)
             if tid >= tid_hi or (cur < 0 and tid != tid_lo) or tid < tid_lo:
                 return _ERR_BAD_RECORD
-            if cur >= 0:
-                _finish_contig(cur, ref_lengths, edge, diff, out)
             state[0] = tid
         elif pos < state[1]:
             return _ERR_UNSORTED
@@ -707,12 +869,27 @@ def _parse_records(buf, ref_lengths, edge, min_mapq, thr, tid_lo, tid_hi, state,
         n_cig = _u16(buf, p_rec + 16)
         flag = _u16(buf, p_rec + 18)
         l_seq = _i32(buf, p_rec + 20)
-        if (flag & _SKIP_FLAGS) or mapq < min_mapq or n_cig == 0 or pos < 0:
+        stats[0] += l_seq                               # MetaBAT: readSizes += l_qseq, every record
+        stats[1] += 1
+        if (flag & _SKIP_FLAGS) or mapq < min_mapq:
+            continue
+        if stats[3] < 0:
+            stats[2], stats[3] = stats[0], stats[1]
+        stats[4], stats[5] = stats[0], stats[1]
+        if tid != state[2]:
+            if state[2] >= 0:
+                edge = fixed_edge if fixed_edge >= 0 else _running_edge(trim, stats[0], stats[1])
+                _finish_contig(state[2], ref_lengths, edge, want_var, diff, out, var)
+                edge_used[state[2]] = edge
+                trig[state[2], 0], trig[state[2], 1] = stats[0], stats[1]
+            state[2] = tid
+        if n_cig == 0 or pos < 0:
             continue
         c0 = p_rec + 36 + l_name
         aux = c0 + 4 * n_cig + (l_seq + 1) // 2 + l_seq
         if l_seq < 0 or aux > rec_end:                   # fields overrun the record: never read past it
             return _ERR_BAD_RECORD
+        c0, n_cig = _cg_cigar(buf, c0, n_cig, l_seq, aux, rec_end)
         length = ref_lengths[tid]
         # MetaBAT fixEndClip: drop the op whose reference end passes the contig end and all after it
         kept = n_cig

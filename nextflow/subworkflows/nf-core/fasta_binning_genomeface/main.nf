@@ -46,10 +46,10 @@ workflow FASTA_BINNING_GENOMEFACE {
     )
 
     emit:
-    bins     = GENOMEFACE_BIN.out.bins     // channel: [ val(meta), [ path(bin.fna.gz) ] ]
+    bins     = GENOMEFACE_BIN.out.bins     // channel: [ val(meta), [ path(${prefix}.<n>.fa.gz) ] ]
     clusters = GENOMEFACE_BIN.out.clusters // channel: [ val(meta), path(clusters.tsv) ]
     quality  = GENOMEFACE_BIN.out.quality  // channel: [ val(meta), path(bins.tsv) ]
-    unbinned = GENOMEFACE_BIN.out.unbinned // channel: [ val(meta), path(unbinned.fna.gz) ]
+    unbinned = GENOMEFACE_BIN.out.unbinned // channel: [ val(meta), path(${prefix}.unbinned.fa.gz) ]
     markers  = GENOMEFACE_BIN.out.markers  // channel: [ val(meta), path(markers.tsv) ]
     run      = GENOMEFACE_BIN.out.run      // channel: [ val(meta), path(run.json) ]
 }

@@ -2,6 +2,15 @@
 // (optional depth table or BAMs staged in bams/), semibin/singleeasybin/main.nf (versions as an
 // `eval` on the `versions` topic), caalm/caalm/main.nf (task.accelerator -> GPU conda env,
 // container and device flag).
+// The container names are those bioconda would publish for conda-recipe/meta.yaml (not published yet).
+//
+// File names as nf-core/mag (56abab5) expects of a binner: bins ${prefix}.<n>.fa.gz with prefix
+// "${meta.assembler}-<binner>-${meta.id}" (conf/modules.config ext.prefix of METABAT2_METABAT2,
+// MAXBIN2, SEMIBIN_SINGLEEASYBIN), the only form modules/local/dastool_rename_pre/main.nf accepts
+// ("${meta.assembler}-${meta.binner}-${meta.id}.<n>.fa" after gunzip; DASTOOL_FASTATOCONTIG2BIN
+// gets extension 'fa' from subworkflows/local/binning_refinement/main.nf), and unbinned contigs
+// ${prefix}.unbinned.fa.gz, which modules/local/split_fasta/main.nf splits into its
+// "${meta.assembler}-${meta.binner}-${meta.id}.*.[1-9]*.fa.gz" outputs.
 process GENOMEFACE_BIN {
     tag "${meta.id}"
     label 'process_medium'
@@ -15,12 +24,12 @@ process GENOMEFACE_BIN {
     tuple val(meta), path(contigs), path(depth), path(bams, stageAs: 'bams/*'), path(bais, stageAs: 'bams/*'), path(markers, stageAs: 'markers/*')
 
     output:
-    tuple val(meta), path("${prefix}/bins/*.fna.gz")  , emit: bins    , optional: true
-    tuple val(meta), path("${prefix}/clusters.tsv")   , emit: clusters
-    tuple val(meta), path("${prefix}/bins.tsv")       , emit: quality
-    tuple val(meta), path("${prefix}/unbinned.fna.gz"), emit: unbinned
-    tuple val(meta), path("${prefix}/markers.tsv")    , emit: markers
-    tuple val(meta), path("${prefix}/run.json")       , emit: run
+    tuple val(meta), path("${prefix}/bins/*.fa.gz")              , emit: bins    , optional: true
+    tuple val(meta), path("${prefix}/clusters.tsv")                     , emit: clusters
+    tuple val(meta), path("${prefix}/bins.tsv")                         , emit: quality
+    tuple val(meta), path("${prefix}/${prefix}.unbinned.fa.gz"), emit: unbinned
+    tuple val(meta), path("${prefix}/markers.tsv")                      , emit: markers
+    tuple val(meta), path("${prefix}/run.json")                         , emit: run
     tuple val("${task.process}"), val('genomeface'), eval("genomeface --version | sed 's/genomeface //'"), emit: versions_genomeface, topic: versions
 
     when:
@@ -31,6 +40,8 @@ process GENOMEFACE_BIN {
         error("ERROR: GENOMEFACE_BIN takes a depth table or BAM files, not both")
     }
     def args           = task.ext.args ?: ''
+    // nf-core/mag sets ext.prefix "${meta.assembler}-GenomeFace-${meta.id}" (docs/nextflow.md); the module
+    // cannot default to it: nf-core lint (main_nf_meta_key) allows only meta.id/single_end/strandedness
     prefix             = task.ext.prefix ?: "${meta.id}"
     def coverage_input = depth ? "--abundance ${depth}" : (bams ? "--bam ${bams}" : '')
     def markers_input  = markers ? "--markers ${markers}" : ''
@@ -45,11 +56,18 @@ process GENOMEFACE_BIN {
         ${device} \\
         --outdir ${prefix} \\
         --threads ${task.cpus} \\
-        --prefix ${prefix}_bin \\
+        --prefix ${prefix}. \\
         --no-progress
 
-    gzip -n ${prefix}/unbinned.fna
-    find ${prefix}/bins -name '*.fna' -exec gzip -n {} +
+    # genomeface writes bins/<--prefix><n>.fna and unbinned.fna and has no option for the
+    # extension, so the module renames them to the .fa that nf-core/mag's DAS Tool steps take
+    # (a fixed extension: nf-core lint, main_nf_ext_key, allows no ext key for it)
+    shopt -s nullglob
+    for fasta in ${prefix}/bins/*.fna; do
+        mv "\${fasta}" "\${fasta%.fna}.fa"
+    done
+    mv ${prefix}/unbinned.fna ${prefix}/${prefix}.unbinned.fa
+    gzip -n ${prefix}/bins/*.fa ${prefix}/${prefix}.unbinned.fa
     """
 
     stub:
@@ -61,8 +79,8 @@ process GENOMEFACE_BIN {
     """
     echo "${args}"
     mkdir -p ${prefix}/bins
-    echo "" | gzip > ${prefix}/bins/${prefix}_bin1.fna.gz
-    echo "" | gzip > ${prefix}/unbinned.fna.gz
+    echo "" | gzip > ${prefix}/bins/${prefix}.1.fa.gz
+    echo "" | gzip > ${prefix}/${prefix}.unbinned.fa.gz
     touch ${prefix}/clusters.tsv
     touch ${prefix}/bins.tsv
     touch ${prefix}/markers.tsv

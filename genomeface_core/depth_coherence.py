@@ -1,0 +1,211 @@
+"""Depth coherence inside a bin: contigs whose depth profile is not their bin's leave it.
+
+Single linkage chains two strains of one species through the contigs the
+assembler shares between them (they carry both strains' reads, so their depth
+is intermediate), and the marker reward cannot object: a strain's accessory
+contigs carry no single-copy markers.  Depth can: all contigs of one genome
+are sampled from one abundance per sample, up to read-sampling noise.
+
+For a contig i of length L_i (bp) with mean depth d_is in sample s and a bin
+whose *core* (its marker-carrying contigs, else its longest half by bp) has
+length-weighted median depth c_s, the residual on the log scale is
+
+    z_is = (ln(d_is + 0.5) - ln(c_s + 0.5)) / sqrt(se_is^2 / (d_is + 0.5)^2 + tol^2)
+
+where se_is^2 = max(var_is, d_is) * r / L_i is the variance of a mean depth
+over L_i bases for reads of length r (Poisson read starts give per-base depth
+variance d; MetaBAT's ``-var`` column, where known, also carries the extra
+dispersion the BAM shows), and ``tol_s`` is a tolerance for real depth
+variation inside a genome (origin-to-terminus gradients, GC bias) on the log
+scale: the core's own spread beyond sampling, at least 0.15.  Under
+coherence, sum_s z_is^2 is about chi-square with S degrees of freedom; a
+contig whose upper tail probability is below ``p`` leaves the bin.  The
+constants are heuristics: the 0.15 floor and ``p`` 1e-6 (a long contig of a
+tight bin leaves when it differs by x2.1 with one sample; with three, by x2.3
+in one of them or x1.6 in all; with five, x2.5 or x1.5).
+
+The contigs a bin ejects form a bin of their own when they agree with each
+other by the same test (a strain's accessory genome, from the other strain's
+depth); what does not stays unbinned.
+
+>>> d = np.array([[10., 10.], [11., 9.], [10., 60.], [12., 10.]])
+>>> mc = np.zeros((4, 40), np.uint16); mc[0, :20] = 1; mc[1, 20:] = 1
+>>> lab, info = eject_incoherent(np.array([0, 0, 0, 0]), d, None, np.full(4, 20_000), mc)
+>>> lab.tolist(), info.ejected_bp.tolist()
+([0, 0, -1, 0], [20000])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PSEUDO = 0.5  # depth pseudocount (x): absent samples (depth 0) stay finite on the log scale
+
+
+@dataclass
+class Coherence:
+    """What :func:`eject_incoherent` did.
+
+    ``ejected``: (n,) True for contigs that left their input cluster
+    (wherever they went).  ``ejected_bp``: bp that left each input cluster.
+    ``origin``: each output cluster's input cluster (a new cluster: the one
+    its contigs were ejected from); its length is the number of output clusters.
+    """
+
+    ejected: np.ndarray
+    ejected_bp: np.ndarray
+    origin: np.ndarray
+
+
+def chi2_sf(x: np.ndarray, k: int) -> np.ndarray:
+    """Upper tail probability of a chi-square with ``k`` degrees of freedom.
+
+    >>> chi2_sf(np.array([3.841459]), 1).round(4).tolist(), chi2_sf(np.array([7.814728]), 3).round(4).tolist()
+    ([0.05], [0.05])
+    """
+    from scipy.special import gammaincc
+
+    return gammaincc(k / 2.0, np.asarray(x, np.float64) / 2.0)
+
+
+def residuals(depths: np.ndarray, variances: np.ndarray | None, lengths: np.ndarray, centre: np.ndarray, *,
+              read_length: float = 150.0, tol: float = 0.15) -> np.ndarray:
+    """(n, S) log-depth residuals of contigs against a depth profile ``centre`` (S,) (see module doc).
+
+    ``depths``, ``variances``: (n, S) mean depth (x) and per-base depth
+    variance (x^2; None: Poisson, = depth); ``lengths``: (n,) bp;
+    ``read_length``: bp.
+    """
+    d = np.asarray(depths, np.float64)
+    var = d if variances is None else np.maximum(np.asarray(variances, np.float64), d)
+    se2 = var * read_length / np.maximum(np.asarray(lengths, np.float64), 1.0)[:, None]
+    scale = np.sqrt(se2 / (d + PSEUDO) ** 2 + np.asarray(tol, np.float64) ** 2)
+    return (np.log(d + PSEUDO) - np.log(np.asarray(centre, np.float64) + PSEUDO)) / scale
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Column-wise weighted median of ``x`` (n, S) with weights ``w`` (n,).
+
+    >>> weighted_median(np.array([[1.], [2.], [10.]]), np.array([1., 1., 5.])).tolist()
+    [10.0]
+    """
+    out = np.empty(x.shape[1])
+    for s in range(x.shape[1]):
+        o = np.argsort(x[:, s], kind="mergesort")
+        cw = np.cumsum(w[o])
+        out[s] = x[o[np.searchsorted(cw, 0.5 * cw[-1])], s]
+    return out
+
+
+def core_members(members: np.ndarray, lengths: np.ndarray, marker_counts: np.ndarray,
+                 min_core_bp: float = 0.2) -> np.ndarray:
+    """The contigs that define a bin's depth: those with markers when they hold >= ``min_core_bp``
+    of its bp (markers sit in the genome the reward chose), else its longest contigs up to half its bp."""
+    ln = lengths[members].astype(np.float64)
+    has = marker_counts[members].sum(axis=1) > 0
+    if has.any() and ln[has].sum() >= min_core_bp * ln.sum():
+        return members[has]
+    o = np.argsort(-ln, kind="mergesort")
+    k = int(np.searchsorted(np.cumsum(ln[o]), 0.5 * ln.sum())) + 1
+    return members[o[:k]]
+
+
+def eject_incoherent(labels: np.ndarray, depths: np.ndarray | None, variances: np.ndarray | None,
+                     lengths: np.ndarray, marker_counts: np.ndarray, *, p: float = 1e-6, tol: float = 0.15,
+                     read_length: float = 150.0, n_clusters: int | None = None) -> tuple[np.ndarray, Coherence]:
+    """Labels with every contig whose depth profile is incompatible with its bin's core removed.
+
+    ``labels``: (n,) cluster ids, -1 unbinned.  ``depths``/``variances``: (n, S)
+    (None depths: nothing to test, labels returned unchanged).  ``p``: tail
+    probability below which a contig leaves (0: off).  Ejected contigs of one
+    cluster that are coherent with their own core form a new cluster (ids
+    after the existing ones: ``n_clusters``, default max + 1); the rest become -1.
+    Returns (labels, :class:`Coherence`).
+    """
+    labels = np.asarray(labels, np.int64)
+    n_in = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    n_in = max(n_in, n_clusters or 0)
+    ejected = np.zeros(len(labels), bool)
+    if depths is None or p <= 0 or n_in == 0:
+        return labels.copy(), _summary(labels, ejected, lengths, np.arange(n_in), n_in)
+    S = depths.shape[1]
+    out = labels.copy()
+    origin = list(range(n_in))
+    order = np.argsort(labels, kind="mergesort")
+    starts = np.searchsorted(labels[order], np.arange(n_in + 1))
+    for c in range(n_in):
+        members = order[starts[c]:starts[c + 1]]
+        if len(members) < 2:
+            continue
+        bad = _incoherent(members, depths, variances, lengths, marker_counts, p, tol, read_length, S)
+        if not bad.any():
+            continue
+        gone = members[bad]
+        ejected[gone] = True
+        out[gone] = -1
+        if len(gone) >= 2:  # the ejected part as a bin of its own, if it is one depth
+            stay = gone[~_incoherent(gone, depths, variances, lengths, marker_counts, p, tol, read_length, S)]
+            if len(stay):
+                out[stay] = len(origin)
+                origin.append(c)
+    return out, _summary(labels, ejected, lengths, origin, n_in)
+
+
+def core_profile(members: np.ndarray, depths: np.ndarray, variances: np.ndarray | None, lengths: np.ndarray,
+                 marker_counts: np.ndarray, *, tol: float = 0.15, read_length: float = 150.0
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A bin's depth profile and tolerance: (centre (S,) x, tolerance (S,) on the log scale).
+
+    The centre is the core's length-weighted median depth per sample; the
+    tolerance is the core's own spread beyond read sampling (1.4826 x the MAD
+    of its log residuals, less their median sampling variance), at least
+    ``tol``: real data, whose depths vary inside a genome, widen it by what
+    the bin itself shows.
+    """
+    core = core_members(members, lengths, marker_counts)
+    centre = weighted_median(depths[core], lengths[core].astype(np.float64))
+    if len(core) < 5:
+        return centre, np.full(depths.shape[1], tol)
+    d = depths[core].astype(np.float64)
+    r = np.log(d + PSEUDO) - np.log(centre + PSEUDO)
+    var = d if variances is None else np.maximum(variances[core], d)
+    samp = var * read_length / np.maximum(lengths[core], 1.0)[:, None] / (d + PSEUDO) ** 2
+    spread = (1.4826 * np.median(np.abs(r - np.median(r, axis=0)), axis=0)) ** 2 - np.median(samp, axis=0)
+    return centre, np.sqrt(np.maximum(spread, tol * tol))
+
+
+def _incoherent(members, depths, variances, lengths, marker_counts, p, tol, read_length, S) -> np.ndarray:
+    centre, t = core_profile(members, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
+    z = residuals(depths[members], None if variances is None else variances[members], lengths[members], centre,
+                  read_length=read_length, tol=t)
+    return chi2_sf((z * z).sum(axis=1), S) < p
+
+
+def _summary(before, ejected, lengths, origin, n_in) -> Coherence:
+    ej_bp = np.zeros(n_in, np.int64)
+    np.add.at(ej_bp, before[ejected], lengths[ejected])
+    return Coherence(ejected, ej_bp, np.asarray(origin, np.int64))
+
+
+def cluster_rms_z(labels: np.ndarray, depths: np.ndarray | None, variances: np.ndarray | None,
+                  lengths: np.ndarray, marker_counts: np.ndarray, *, tol: float = 0.15,
+                  read_length: float = 150.0) -> np.ndarray:
+    """Depth coherence of every cluster (ids 0..max): the length-weighted root mean square of its
+    members' residuals against its core (about 1 or less when depths differ by sampling noise and
+    the tolerance alone; 0 without depths).  bins.tsv's ``depth_rms_z``."""
+    labels = np.asarray(labels, np.int64)
+    n_out = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    rms = np.zeros(n_out)
+    if depths is None:
+        return rms
+    for c in range(n_out):
+        m = np.flatnonzero(labels == c)
+        if len(m) == 0:
+            continue
+        centre, t = core_profile(m, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
+        z = residuals(depths[m], None if variances is None else variances[m], lengths[m], centre,
+                      read_length=read_length, tol=t)
+        w = lengths[m].astype(np.float64)
+        rms[c] = float(np.sqrt((w[:, None] * z * z).sum() / (w.sum() * z.shape[1])))
+    return rms
