@@ -10,9 +10,9 @@ For a contig i of length L_i (bp) with mean depth d_is in sample s and a bin
 whose *core* (its marker-carrying contigs, else its longest half by bp) has
 length-weighted median depth c_s, the residual on the log scale is
 
-    z_is = (ln(d_is + 0.5) - ln(c_s + 0.5)) / sqrt(se_is^2 / (d_is + 0.5)^2 + tol^2)
+    z_is = (ln(d_is + 0.5) - ln(c_s + 0.5)) / sqrt(se_is^2 / (min(d_is, c_s) + 0.5)^2 + tol_s^2)
 
-where se_is^2 = max(var_is, d_is) * r / L_i is the variance of a mean depth
+where se_is^2 = max(var_is, d_is, c_s) * r / L_i is the variance of a mean depth
 over L_i bases for reads of length r (Poisson read starts give per-base depth
 variance d; MetaBAT's ``-var`` column, where known, also carries the extra
 dispersion the BAM shows), and ``tol_s`` is a tolerance for real depth
@@ -78,10 +78,13 @@ def residuals(depths: np.ndarray, variances: np.ndarray | None, lengths: np.ndar
     ``read_length``: bp.
     """
     d = np.asarray(depths, np.float64)
-    var = d if variances is None else np.maximum(np.asarray(variances, np.float64), d)
+    c = np.asarray(centre, np.float64)
+    # sampling noise as large as either depth implies: a contig read at 0x from a 2.5x genome has
+    # Poisson variance 2.5, not 0 (the bin's own depth is the null hypothesis)
+    var = np.maximum(d, c) if variances is None else np.maximum(np.asarray(variances, np.float64), np.maximum(d, c))
     se2 = var * read_length / np.maximum(np.asarray(lengths, np.float64), 1.0)[:, None]
-    scale = np.sqrt(se2 / (d + PSEUDO) ** 2 + np.asarray(tol, np.float64) ** 2)
-    return (np.log(d + PSEUDO) - np.log(np.asarray(centre, np.float64) + PSEUDO)) / scale
+    scale = np.sqrt(se2 / (np.minimum(d, c) + PSEUDO) ** 2 + np.asarray(tol, np.float64) ** 2)
+    return (np.log(d + PSEUDO) - np.log(c + PSEUDO)) / scale
 
 
 def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
