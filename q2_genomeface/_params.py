@@ -91,8 +91,9 @@ _HELP = {  # where the engine's help names what QIIME 2 does not accept (paths) 
                    "linear+network (both, concatenated).",
     "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate) or network (the "
                  "shipped co-abundance network; needs the nn extra).",
-    "seed": "Recorded in provenance only: no stage draws random numbers, so the same input gives the "
-            "same bins whatever the seed (q2-mag's seed: 0 = a random seed, for MetaBAT).",
+    "seed": "Seeds the random draws of composition 'adaptive' (which long contigs and windows it learns "
+            "from); with any other composition the same input gives the same bins whatever the seed. "
+            "Unlike q2-mag's MetaBAT seed, 0 is not a random seed.",
     "threads": "Number of threads to use (0: use all cores this process may run on).",
     "min_contig_length": "Minimum size of a contig for binning (bp), as MetaBAT's -m: shorter contigs are "
                          "neither binned nor in unbinned_contigs.",
