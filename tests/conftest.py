@@ -49,6 +49,20 @@ def mock8(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def mock3(tmp_path_factory):
+    """3 small real genomes of distinct genera, fragmented (many contigs < 1500 bp), 3 samples: write_mock's paths."""
+    if not (GENOMES / "catalog.tsv").exists():
+        pytest.skip(f"shared genomes not found at {GENOMES}")
+    from genomeface_core.io.fasta import read_genome
+    from genomeface_core.mock import make_mock, write_mock
+
+    rows = pick_genomes(3, min_bp=700_000, max_bp=2_000_000)
+    genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}
+    mock = make_mock(genomes, n_samples=3, seed=0, median_len=4000, min_len=500)
+    return write_mock(mock, tmp_path_factory.mktemp("mock3"))
+
+
+@pytest.fixture(scope="session")
 def mock8_markers(mock8, tmp_path_factory):
     """Marker table of the mock8 contigs (gene calling once per session)."""
     from genomeface_core.markers import find_markers, write_markers_tsv

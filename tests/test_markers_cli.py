@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GENOMES, pick_genomes
 
 from genomeface_core.cli import main
 
@@ -23,20 +22,6 @@ def _lines(path):
 def _fasta_names(path):
     with gzip.open(path, "rt") as fh:
         return [ln[1:].split()[0] for ln in fh if ln.startswith(">")]
-
-
-@pytest.fixture(scope="module")
-def mock3(tmp_path_factory):
-    """3 small real genomes of distinct genera, fragmented (many contigs < 1500 bp), 3 samples."""
-    if not (GENOMES / "catalog.tsv").exists():
-        pytest.skip(f"shared genomes not found at {GENOMES}")
-    from genomeface_core.io.fasta import read_genome
-    from genomeface_core.mock import make_mock, write_mock
-
-    rows = pick_genomes(3, min_bp=700_000, max_bp=2_000_000)
-    genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}
-    mock = make_mock(genomes, n_samples=3, seed=0, median_len=4000, min_len=500)
-    return write_mock(mock, tmp_path_factory.mktemp("mock3"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import GENOMES, pick_genomes
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
@@ -35,23 +34,15 @@ def snakemake(workdir: Path, *args: str, timeout: int = 300) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def mock3(tmp_path_factory):
-    """3 small real genomes of distinct genera, fragmented (many contigs < 1500 bp), 3 samples."""
-    if not (GENOMES / "catalog.tsv").exists():
-        pytest.skip(f"shared genomes not found at {GENOMES}")
-    from genomeface_core.io.fasta import read_genome
-    from genomeface_core.mock import make_mock, write_mock
-
-    rows = pick_genomes(3, min_bp=700_000, max_bp=2_000_000)
-    genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}
-    mock = make_mock(genomes, n_samples=3, seed=0, median_len=4000, min_len=500)
-    return {k: Path(v).resolve() for k, v in write_mock(mock, tmp_path_factory.mktemp("mock3")).items()}
+def mock3_abs(mock3):
+    """conftest's mock3 with absolute paths (Snakemake runs in its own --directory)."""
+    return {k: Path(v).resolve() for k, v in mock3.items()}
 
 
 @pytest.fixture(scope="module")
-def workflow_run(mock3, tmp_path_factory):
+def workflow_run(mock3_abs, tmp_path_factory):
     work = tmp_path_factory.mktemp("smk")
-    res = snakemake(work, "--cores", "2", "--config", f"contigs={mock3['contigs']}", f"depth={mock3['depth']}",
+    res = snakemake(work, "--cores", "2", "--config", f"contigs={mock3_abs['contigs']}", f"depth={mock3_abs['depth']}",
                     "chunks=4", "outdir=gf", f"bin_args=--min-bin-size {MIN_BIN}")
     assert res.returncode == 0, res.stderr[-4000:]
     return work / "gf", res
@@ -63,7 +54,7 @@ def _folder(d: Path) -> dict[str, bytes]:
     return {n: (d / n).read_bytes() for n in sorted(names)}
 
 
-def test_workflow_bins_equal_a_direct_bin_with_the_same_markers(mock3, workflow_run, tmp_path):
+def test_workflow_bins_equal_a_direct_bin_with_the_same_markers(mock3_abs, workflow_run, tmp_path):
     out, res = workflow_run
     assert res.stderr.count("rule markers:") == 4  # one job per chunk ("localrule markers:")
     chunks = sorted((out / "chunks").glob("chunk.*.fna.gz"))
@@ -71,7 +62,8 @@ def test_workflow_bins_equal_a_direct_bin_with_the_same_markers(mock3, workflow_
     assert [c.name for c in chunks] == [f"chunk.{i}.fna.gz" for i in range(1, 5)]
     assert all(t.read_text().startswith("contig\tmarker\n") for t in tables)
     direct = tmp_path / "direct"
-    subprocess.run([str(BINDIR / "genomeface"), "-q", "bin", "-i", str(mock3["contigs"]), "-a", str(mock3["depth"]),
+    m = mock3_abs
+    subprocess.run([str(BINDIR / "genomeface"), "-q", "bin", "-i", str(m["contigs"]), "-a", str(m["depth"]),
                     "--markers", *map(str, tables), "-m", "1500", "-t", "2", "--min-bin-size", MIN_BIN,
                     "--no-progress", "-o", str(direct)], check=True, capture_output=True)
     got, want = _folder(out / "bin"), _folder(direct)
@@ -82,25 +74,25 @@ def test_workflow_bins_equal_a_direct_bin_with_the_same_markers(mock3, workflow_
     assert sorted((out / "bin" / "markers.tsv").read_text().splitlines()[1:]) == lines and len(lines) > 40
 
 
-def test_bad_input_fails_the_workflow_with_genomeface_s_error_and_no_output(mock3, tmp_path):
+def test_bad_input_fails_the_workflow_with_genomeface_s_error_and_no_output(mock3_abs, tmp_path):
     bad = tmp_path / "truncated.fna.gz"
-    bad.write_bytes(mock3["contigs"].read_bytes()[:5000])
-    res = snakemake(tmp_path, "--cores", "1", "--config", f"contigs={bad}", f"depth={mock3['depth']}", "outdir=gf")
+    bad.write_bytes(mock3_abs["contigs"].read_bytes()[:5000])
+    res = snakemake(tmp_path, "--cores", "1", "--config", f"contigs={bad}", f"depth={mock3_abs['depth']}", "outdir=gf")
     assert res.returncode != 0
     log = (tmp_path / "gf" / "logs" / "split_fasta.log").read_text().strip().splitlines()
     assert log[-1].startswith("genomeface: error: ") and str(bad) in log[-1], log
     assert not (tmp_path / "gf" / "chunks").exists() and not (tmp_path / "gf" / "bin").exists()
 
 
-def test_depth_and_bams_together_are_refused(mock3, tmp_path):
-    res = snakemake(tmp_path, "-n", "--config", f"contigs={mock3['contigs']}", f"depth={mock3['depth']}",
+def test_depth_and_bams_together_are_refused(mock3_abs, tmp_path):
+    res = snakemake(tmp_path, "-n", "--config", f"contigs={mock3_abs['contigs']}", f"depth={mock3_abs['depth']}",
                     "bams=[s1.bam]")
     assert res.returncode != 0 and "config: give depth or bams, not both" in res.stdout + res.stderr
 
 
-def test_slurm_profile_dry_run(mock3, tmp_path):
+def test_slurm_profile_dry_run(mock3_abs, tmp_path):
     res = snakemake(tmp_path, "-n", "--profile", str(PROFILE), "--cores", "16", "--config",
-                    f"contigs={mock3['contigs']}", f"depth={mock3['depth']}")
+                    f"contigs={mock3_abs['contigs']}", f"depth={mock3_abs['depth']}")
     assert res.returncode == 0, res.stderr[-3000:]
     text = res.stdout + res.stderr
     assert f"Using profile {PROFILE}" in text and "This was a dry-run" in text
@@ -117,6 +109,6 @@ def test_slurm_profile_dry_run(mock3, tmp_path):
         bad = tmp_path / new.split(":")[0]
         bad.mkdir()
         (bad / "config.yaml").write_text(profile.replace(old, new))
-        res = snakemake(tmp_path, "-n", "--profile", str(bad), "--config", f"contigs={mock3['contigs']}",
-                        f"depth={mock3['depth']}")
+        res = snakemake(tmp_path, "-n", "--profile", str(bad), "--config", f"contigs={mock3_abs['contigs']}",
+                        f"depth={mock3_abs['depth']}")
         assert res.returncode != 0 and "nosuch" in res.stderr, new
