@@ -168,8 +168,12 @@ def core_profile(members: np.ndarray, depths: np.ndarray, variances: np.ndarray 
     """
     core = core_members(members, lengths, marker_counts)
     centre = weighted_median(depths[core], lengths[core].astype(np.float64))
-    if len(core) < 5:
+    # the spread from the core, or from the whole bin (the MAD ignores a minority of another depth)
+    # when the core has too few contigs to show it
+    spread_of = core if len(core) >= 5 else members
+    if len(spread_of) < 5:
         return centre, np.full(depths.shape[1], tol)
+    core = spread_of
     d = depths[core].astype(np.float64)
     r = np.log(d + PSEUDO) - np.log(centre + PSEUDO)
     var = d if variances is None else np.maximum(variances[core], d)
