@@ -38,7 +38,11 @@ GENOMEFACE = ROOT / ".venv" / "bin" / "genomeface"
 VAMB = WORK / "vamb-env" / "bin" / "vamb"
 VAMB_EPOCHS: int | None = None  # None: VAMB's default (300); set by --vamb-epochs
 SEMIBIN = WORK / "semibin-env" / "bin" / "SemiBin2"
-MODES = {"diverse": "fast", "strains": "fast", "single": "reads"}
+MODES = {"diverse": "fast", "strains": "fast", "single": "reads", "pair": "fast"}
+# genomeface rows: the defaults, and one option changed (-exact: the exact marker path; the rest: the
+# composition, for --composition auto's choice, benchmarks/results/composition_auto.md)
+GENOMEFACE_VARIANTS = {"genomeface": [], "genomeface-exact": ["--markers-mode", "exact"],
+                       **{f"genomeface-{c}": ["--composition", c] for c in ("linear", "adaptive", "auto")}}
 MIN_LEN = 1500
 
 
@@ -126,10 +130,9 @@ def write_aemb(data: Path, out: Path) -> list[str]:
 def binner_commands(name: str, data: Path, out: Path, threads: int, n_samples: int):
     """(command, bins path, bins format) or a reason string when the binner is unavailable."""
     contigs, depth, jgi = data / "contigs.fna.gz", data / "depth.tsv", data / "depth.metabat.txt"
-    if name in ("genomeface", "genomeface-exact"):  # -exact: the exact marker path, for comparison
+    if name in GENOMEFACE_VARIANTS:
         return ([str(GENOMEFACE), "-q", "bin", "-i", str(contigs), "-a", str(depth), "-o", str(out),
-                 "--threads", str(threads), "-m", str(MIN_LEN), "--force"]
-                + (["--markers-mode", "exact"] if name == "genomeface-exact" else []),
+                 "--threads", str(threads), "-m", str(MIN_LEN), "--force", *GENOMEFACE_VARIANTS[name]],
                 out / "clusters.tsv", "genomeface")
     if name == "metabat2":
         if not shutil.which("metabat2"):

@@ -54,6 +54,8 @@ def load_config(name: str, config: Path = HERE / "datasets.toml") -> dict:
         raise SystemExit(f"unknown dataset {name!r}; known: {[k for k in cfg if k != 'defaults']}")
     out = dict(cfg.get("defaults", {}))
     out.update(cfg[name])
+    if "genomes_from" in out:  # the genome list of another dataset, drawn anew with this one's seed
+        out["genomes"] = cfg[out.pop("genomes_from")]["genomes"]
     out["name"] = name
     return out
 

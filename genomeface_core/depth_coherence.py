@@ -182,10 +182,16 @@ def core_profile(members: np.ndarray, depths: np.ndarray, variances: np.ndarray 
     return centre, np.sqrt(np.maximum(spread, tol * tol))
 
 
-def _incoherent(members, depths, variances, lengths, marker_counts, p, tol, read_length, S) -> np.ndarray:
+def member_residuals(members: np.ndarray, depths: np.ndarray, variances: np.ndarray | None, lengths: np.ndarray,
+                     marker_counts: np.ndarray, *, tol: float = 0.15, read_length: float = 150.0) -> np.ndarray:
+    """(m, S) residuals of a bin's ``members`` against the bin's own core profile (:func:`core_profile`)."""
     centre, t = core_profile(members, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
-    z = residuals(depths[members], None if variances is None else variances[members], lengths[members], centre,
-                  read_length=read_length, tol=t)
+    return residuals(depths[members], None if variances is None else variances[members], lengths[members], centre,
+                     read_length=read_length, tol=t)
+
+
+def _incoherent(members, depths, variances, lengths, marker_counts, p, tol, read_length, S) -> np.ndarray:
+    z = member_residuals(members, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
     return chi2_sf((z * z).sum(axis=1), S) < p
 
 
@@ -210,9 +216,7 @@ def cluster_rms_z(labels: np.ndarray, depths: np.ndarray | None, variances: np.n
         m = np.flatnonzero(labels == c)
         if len(m) == 0:
             continue
-        centre, t = core_profile(m, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
-        z = residuals(depths[m], None if variances is None else variances[m], lengths[m], centre,
-                      read_length=read_length, tol=t)
+        z = member_residuals(m, depths, variances, lengths, marker_counts, tol=tol, read_length=read_length)
         w = lengths[m].astype(np.float64)
         rms[c] = float(np.sqrt((w[:, None] * z * z).sum() / (w.sum() * z.shape[1])))
     return rms

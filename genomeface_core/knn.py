@@ -149,13 +149,24 @@ def knn_approx(x, y, w: float, k: int, *, candidates: int = 64, xp=np, threads: 
     return idx, dist
 
 
+def resolve_method(method: str, n: int, *, gpu: bool = False, exact_max: int | None = None) -> str:
+    """The search ``method`` runs for ``n`` contigs: ``auto`` is exact up to ``exact_max`` (5000 on the
+    CPU, 20000 on a GPU), approx above; ``exact`` and ``approx`` stay.
+
+    >>> resolve_method("auto", 5000), resolve_method("auto", 5001), resolve_method("auto", 5001, gpu=True)
+    ('exact', 'approx', 'exact')
+    """
+    if method != "auto":
+        return method
+    if exact_max is None:
+        exact_max = 20_000 if gpu else 5_000
+    return "approx" if n > exact_max else "exact"
+
+
 def knn_graph(x, y, w: float, k: int, *, method: str = "auto", exact_max: int | None = None,
               xp=np, threads: int = 1, progress=None):
     """kNN by ``method`` in {'auto', 'exact', 'approx'}; returns (indices, distances)."""
-    if method == "auto":
-        if exact_max is None:
-            exact_max = 5_000 if xp is np else 20_000
-        method = "approx" if x.shape[0] > exact_max else "exact"
+    method = resolve_method(method, x.shape[0], gpu=xp is not np, exact_max=exact_max)
     if method == "exact":
         return knn_exact(x, y, w, k, xp=xp, threads=threads, progress=progress)
     if method == "approx":

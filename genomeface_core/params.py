@@ -89,7 +89,9 @@ BIN_PARAMS: tuple[Param, ...] = (
           ("--markers-mode",), choices=("fast", "exact")),  # = markers.MARKER_MODES (tested)
     Param("composition", str, "linear",
           "composition embedding: linear (shipped learned metric), adaptive (linear joined with a metric "
-          "learned from this assembly's long contigs), tnf, kmer1712, network, "
+          "learned from this assembly's long contigs), auto (adaptive with up to 2 samples, linear with "
+          "more: a heuristic, benchmarks/results/composition_auto.md; run.json records the choice), "
+          "tnf, kmer1712, network, "
           "linear+network (both, concatenated), or the path of a model trained with "
           "'genomeface train-composition' (FIRST+SECOND concatenates two)",
           ("--composition", "--composition-model"), metavar="NAME|PATH"),
@@ -112,7 +114,7 @@ BIN_PARAMS: tuple[Param, ...] = (
     Param("threads", int, 1, "worker threads (also caps BLAS/OpenMP/Numba pools)",
           ("-t", "--threads"), low=1, metavar="N"),
     Param("seed", int, 0,
-          "seed of the random draws of --composition adaptive (which >= 10 kb contigs, when there are "
+          "seed of the random draws of --composition adaptive, and of auto where it runs adaptive (which >= 10 kb contigs, when there are "
           "more than 1500, and the windows cut from them), so with adaptive the bins change with it "
           "(13-16 near-complete genomes over seeds 0-4 on a one-sample MEGAHIT assembly: "
           "benchmarks/results/adaptive.md), and of "

@@ -73,6 +73,7 @@ class Embedded:
     composition_used: str = ""  # the composition embedding that ran (differs from the asked one on a fallback)
     fallbacks: list[str] = field(default_factory=list)  # each silent change of method, why (WARNING + run.json)
     variances: np.ndarray | None = None  # (n, samples) per-base depth variance (x^2) where the coverage gives it
+    composition_auto: str = ""  # what --composition auto chose and why ("" when another was asked)
 
 
 def peak_rss_mb() -> float | None:
@@ -152,11 +153,15 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
     from . import embed as emb
     from .distance import abundance_weight as c2
 
+    # the table's checks here too: ``genomeface embed`` and API callers reach this without bin()
+    params_table.validate(dict(min_contig_length=min_contig_length, composition=composition, abundance=abundance,
+                               abundance_weight=abundance_weight, threads=threads, seed=seed))
     timer = timer or StageTimer()
     cache = cache or StageCache(None)
     # what every cached stage of these contigs depends on (content, not path or mtime)
     key = None if cache.folder is None else dict(contigs=digest_file(contigs), min_contig_length=min_contig_length)
-    comp = None if composition in emb.FITTED else emb.get_composition(composition)
+    # auto is resolved once the sample count is known (below); any other name fails here, before any work
+    comp = None if composition in (*emb.FITTED, emb.AUTO) else emb.get_composition(composition)
     ab_model = None if abundance == "raw" else _abundance_model(abundance)
     with timer("read"):
         allc = read_fasta(contigs)
@@ -165,6 +170,11 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
             raise InputError(contigs, f"{len(keep)} contig(s) of >= {min_contig_length} bp; need at least 2 to bin")
         kept = allc.subset(keep)
         depths, variances, samples = _load_depths(contigs, allc, kept, coverage, bams, threads, cache, key)
+    chosen = ""
+    if composition == emb.AUTO:
+        composition, chosen = emb.resolve_auto(len(samples))
+        log.info("composition %s", chosen)
+        comp = None if composition in emb.FITTED else emb.get_composition(composition)
     if comp is None:
         from .embed.adaptive import fit_adaptive
         with timer("adapt"):
@@ -193,7 +203,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
                 v = (comp.v1, comp.v2) if ab_model is None else _network_constants(ab_model, composition, fallbacks)
                 w = c2(depths.shape[1], *v)
     return Embedded(kept, depths, samples, x, y, w, allc.names, key, composition_used=comp.name,
-                    fallbacks=fallbacks, variances=variances)
+                    fallbacks=fallbacks, variances=variances, composition_auto=chosen)
 
 
 def _composition_embedding(comp, kept: Contigs, threads: int, timer: StageTimer, chunk: int) -> np.ndarray:
@@ -283,6 +293,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     """
     from .dendrogram import single_linkage
     from .depth_coherence import cluster_rms_z
+    from .knn import resolve_method
     from .mst import spanning_tree
     from .multisplit import sample_bin_names, sample_groups
     from .report import projection
@@ -329,6 +340,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
                                         cluster_ejected_bp=ejected_bp)
     run_info = _run_info(params, e, timer, total_reward=total_reward, n_rescued=n_rescued, n_bins=len(bins),
                          device_used="cpu" if xp is np else "gpu",  # what --device auto resolved to
+                         knn_used=resolve_method(knn, n, gpu=xp is not np),  # and --knn auto
                          depth_ejected=dict(contigs=int((ejected_from >= 0).sum()),
                                             bp=int(e.contigs.lengths[ejected_from >= 0].sum()),
                                             variance="from coverage" if e.variances is not None else "poisson"),
@@ -495,7 +507,7 @@ def _run_info(params: dict, e: Embedded, timer: StageTimer, **results) -> dict:
     return dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
                 parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=len(e.contigs.names),
                 samples=e.samples, abundance_weight_used=e.abundance_weight, markers=list(MARKER_IDS),
-                composition_used=e.composition_used, fallbacks=e.fallbacks,
+                composition_used=e.composition_used, composition_auto=e.composition_auto, fallbacks=e.fallbacks,
                 timings=timer.timings, memory_mb=timer.memory_mb, versions=_versions(), **results)
 
 

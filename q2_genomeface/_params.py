@@ -79,19 +79,20 @@ def _embedding_choices(name: str) -> tuple[str, ...]:
     ``markers`` is (a parameter cannot carry a file)."""
     from genomeface_core import embed
     if name == "composition":
-        return (*embed.COMPOSITIONS, *embed.ENSEMBLES, *embed.FITTED)
+        return (*embed.COMPOSITIONS, *embed.ENSEMBLES, *embed.FITTED, embed.AUTO)
     return ("raw", "network")
 
 
 _HELP = {  # where the engine's help names what QIIME 2 does not accept (paths) or write (run.json),
          # or q2-mag's convention differs (num_threads 0, min_contig)
     "composition": "Composition embedding: linear (the shipped learned metric), adaptive (linear joined "
-                   "with a metric learned from this assembly's long contigs), tnf, kmer1712, network "
+                   "with a metric learned from this assembly's long contigs), auto (adaptive with up to 2 "
+                   "samples, linear with more: a heuristic), tnf, kmer1712, network "
                    "(the shipped composition network; needs genomeface's nn extra, TensorFlow) or "
                    "linear+network (both, concatenated).",
     "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate) or network (the "
                  "shipped co-abundance network; needs the nn extra).",
-    "seed": "Seeds the random draws of composition 'adaptive' (which long contigs and windows it learns "
+    "seed": "Seeds the random draws of composition 'adaptive' (and of 'auto' where it runs adaptive) (which long contigs and windows it learns "
             "from); with any other composition the same input gives the same bins whatever the seed. "
             "Unlike q2-mag's MetaBAT seed, 0 is not a random seed.",
     "threads": "Number of threads to use (0: use all cores this process may run on).",

@@ -171,7 +171,7 @@ build_context() {
     # the files %files / COPY name, from HEAD (or the working tree), in a clean folder
     local ctx=$BUILD_DIR/context
     rm -rf "$ctx"; mkdir -p "$ctx"
-    local paths=(pyproject.toml README.md genomeface_core q2_genomeface container)
+    local paths=(pyproject.toml README.md LICENSE genomeface_core q2_genomeface container)
     if [ -n "${GENOMEFACE_WORKTREE:-}" ]; then
         (cd "$REPO" && tar --exclude=__pycache__ --exclude='*.pyc' -cf - "${paths[@]}") | tar -xf - -C "$ctx"
         echo "worktree" > "$ctx/.source"

@@ -156,3 +156,33 @@ def test_bin_composition_adaptive_through_the_pipeline(mock, tmp_path):
     # same seed, same bins: a fresh run (no cache), metric refitted, genes called again
     again = genomeface_core.bin(fa, composition="adaptive", markers_mode="fast", threads=1, seed=3)
     assert again.assignment == res.assignment and again.bins == res.bins
+
+
+@pytest.mark.parametrize("n_samples, chosen", [(0, "adaptive"), (2, "adaptive"), (3, "linear")])
+def test_composition_auto_follows_the_sample_count(mock, tmp_path, n_samples, chosen):
+    """--composition auto runs adaptive with <= 2 samples and linear with more; run.json says which and why."""
+    import genomeface_core
+    from genomeface_core.embed import AUTO_ADAPTIVE_MAX_SAMPLES
+    from genomeface_core.pipeline import embed_contigs
+
+    assert AUTO_ADAPTIVE_MAX_SAMPLES == 2
+    seqs, _, _, _ = mock
+    fa = tmp_path / "contigs.fna"
+    fa.write_text("".join(f">c{i}\n{s.decode()}\n" for i, s in enumerate(seqs)))
+    cov = None
+    if n_samples:
+        rng = np.random.default_rng(0)
+        cov = tmp_path / "abundance.tsv"  # VAMB's layout; rows in reverse: matched by name, not position
+        cov.write_text("contigname\t" + "\t".join(f"S{j}" for j in range(n_samples)) + "\n" + "".join(
+            f"c{i}\t" + "\t".join(f"{x:.3f}" for x in rng.gamma(5, 2, n_samples)) + "\n"
+            for i in reversed(range(len(seqs)))))
+    auto = embed_contigs(fa, cov, composition="auto", seed=3, threads=1)
+    same = embed_contigs(fa, cov, composition=chosen, seed=3, threads=1)
+    assert auto.composition_used == chosen and auto.composition_auto.startswith(f"auto: {chosen}, {n_samples} ")
+    assert np.array_equal(auto.composition, same.composition)
+    assert auto.abundance_weight == same.abundance_weight
+    if n_samples == 3:  # through bin(): recorded in run.json
+        res = genomeface_core.bin(fa, cov, composition="auto", markers_mode="fast", threads=1, seed=3)
+        assert res.run_info["parameters"]["composition"] == "auto"
+        assert (res.run_info["composition_used"], res.run_info["composition_auto"]) == (
+            "linear", "auto: linear, 3 samples > 2")

@@ -361,6 +361,7 @@ def test_adaptive_fallback_warns_and_is_in_run_json(contigs, tmp_path, caplog):
     info = json_load(tmp_path / "out" / "run.json")
     assert info["parameters"]["composition"] == "adaptive" and info["composition_used"] == "linear"
     assert info["fallbacks"] == [warned[0].getMessage()] and info["device_used"] == "cpu"
+    assert info["parameters"]["knn"] == "auto" and info["knn_used"] == "exact"  # what auto resolved to (40 contigs)
     assert res.run_info["fallbacks"] == info["fallbacks"]
     plain = run_bin(contigs, composition="linear", threads=1, min_bin_size=10_000)
     assert plain.run_info["fallbacks"] == [] and plain.run_info["composition_used"] == "linear"

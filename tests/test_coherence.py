@@ -116,6 +116,19 @@ def test_demo_fragments_get_their_own_bins(tmp_path):
     genomes_per_bin = [{truth[c] for c in m} for m in res.bins.values()]
     assert len(res.bins) == 3                              # measured 3 (was 2)
     assert all(len(g) == 1 for g in genomes_per_bin)       # every bin one genome (was E. coli + Bacillus)
+    # README: "3 of 3 genomes near-complete" (bp recall >= 0.9 and precision >= 0.95, as benchmarks/ score)
+    from genomeface_core.io.fasta import read_fasta
+    allc = read_fasta(paths["contigs"])
+    bp = {n: int(L) for n, L in zip(allc.names, allc.lengths) if L >= 1500}
+    genome_bp: dict[str, int] = {}
+    for c, L in bp.items():
+        genome_bp[truth[c]] = genome_bp.get(truth[c], 0) + L
+    near_complete = set()
+    for members in res.bins.values():
+        (g,) = {truth[c] for c in members}
+        if sum(bp[c] for c in members) >= 0.9 * genome_bp[g]:
+            near_complete.add(g)
+    assert near_complete == set(genome_bp), (near_complete, genome_bp)
 
 
 def test_gap_ratio_within_and_between_clouds():

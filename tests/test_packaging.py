@@ -227,3 +227,57 @@ def test_wheel_alone_runs_the_demo(release, tmp_path):
     completeness = [float(r[head.index("completeness")]) for r in rows]
     # the complete C. diphtheriae genome (README "Two commands": 95% marker completeness)
     assert len(rows) >= 1 and max(completeness) >= 90
+
+
+# --- container build contexts: each holds what a pip install of the package needs ----------------
+
+def _def_files() -> dict[str, str]:
+    """container/genomeface.def's %files: source (repo-relative) -> destination."""
+    text = (ROOT / "container" / "genomeface.def").read_text()
+    block = text.split("%files", 1)[1].split("\n%", 1)[0]
+    return dict(ln.split() for ln in block.strip().splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
+
+
+def _docker_copies() -> set[str]:
+    """Sources of container/Dockerfile's COPY lines from the build context (not --from=...)."""
+    srcs: set[str] = set()
+    for ln in (ROOT / "container" / "Dockerfile").read_text().splitlines():
+        if ln.startswith("COPY ") and "--from" not in ln:
+            srcs.update(ln.split()[1:-1])
+    return srcs
+
+
+def test_container_contexts_hold_the_license_and_agree():
+    """The Apptainer %files, the Dockerfile's COPYs, its dockerignore and build-container.sh's context
+    name the same sources, LICENSE (pyproject's license-files) and the readme among them."""
+    need = {*_project()["license-files"], _project()["readme"], "pyproject.toml", *PACKAGES}
+    def_src = set(_def_files())
+    assert need <= def_src and need <= _docker_copies(), (need - def_src, need - _docker_copies())
+    ignore = (ROOT / "container" / "Dockerfile.dockerignore").read_text().splitlines()
+    allowed = {ln[1:] for ln in ignore if ln.startswith("!")}
+    assert _docker_copies() <= allowed, _docker_copies() - allowed
+    script = (ROOT / "scripts" / "build-container.sh").read_text()
+    ctx = set(re.search(r"local paths=\(([^)]*)\)", script).group(1).split())
+    assert {s.split("/")[0] for s in def_src | _docker_copies()} <= ctx
+
+
+def test_wheel_builds_from_the_apptainer_files_alone(tmp_path):
+    """Copy exactly the image's %files (with their destinations) and build a wheel there, as %post does."""
+    pytest.importorskip("build", reason="the `test` extra installs build")
+    if Version(importlib.metadata.version("setuptools")) < Version("77"):
+        pytest.skip("setuptools>=77 (the `test` extra) is needed for PEP 639 licence metadata")
+    src = tmp_path / "opt"
+    for s, dest in _def_files().items():
+        if not dest.startswith("/opt/src/genomeface/"):
+            continue
+        target = src / dest.removeprefix("/opt/src/genomeface/")
+        if (ROOT / s).is_dir():
+            shutil.copytree(ROOT / s, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbi", "*.nbc"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / s, target)
+    r = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "d"),
+                        str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (wheel,) = (tmp_path / "d").glob("*.whl")
+    assert any(n.endswith("licenses/LICENSE") for n in zipfile.ZipFile(wheel).namelist())

@@ -152,6 +152,20 @@ def test_cli_refuses_non_finite(tmp_path, capsys, p, text):
     _one_line_naming(err, p, text)
 
 
+@pytest.mark.parametrize("text", NON_FINITE)
+def test_embed_subcommand_refuses_non_finite(tmp_path, capsys, text):
+    """``genomeface embed`` reaches embed_contigs without bin(): the table's check holds there too."""
+    from genomeface_core.cli import main
+
+    fasta = tmp_path / "a.fna"
+    fasta.write_text(GOOD_FASTA)
+    out = tmp_path / "e.npz"
+    rc = main(["-q", "embed", "-i", str(fasta), "-o", str(out), f"--abundance-weight={text}"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and not out.exists(), err
+    _one_line_naming(err, params.get("abundance_weight"), text)
+
+
 def test_cli_process_refuses_nan(tmp_path):
     """The observed case (--min-purity nan was binned), as a user runs it: exit 2, one line, nothing written."""
     import subprocess

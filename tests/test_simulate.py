@@ -93,6 +93,9 @@ def test_datasets_config_is_valid():
     assert names == ["diverse", "strains", "single"]
     assert load_config("single")["n_samples"] == 1
     assert len(load_config("strains")["genomes"]) >= 20
+    pair = load_config("pair")  # strains' genomes, its own seed and sample count
+    assert (pair["genomes"], pair["n_samples"], "genomes_from" in pair) == (load_config("strains")["genomes"], 2, False)
+    assert pair["seed"] != load_config("strains")["seed"]
 
 
 @pytest.mark.skipif(not all(shutil.which(t) for t in ("minimap2", "samtools", "jgi_summarize_bam_contig_depths")),

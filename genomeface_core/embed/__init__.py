@@ -132,6 +132,26 @@ def get_composition(name: str | os.PathLike) -> Composition:
 #: composition embeddings fitted inside each run, on the assembly itself (:mod:`.adaptive`)
 FITTED = ("adaptive",)
 
+#: ``--composition auto`` chooses from the data (:func:`resolve_auto`)
+AUTO = "auto"
+#: ``auto`` runs ``adaptive`` up to this many samples and ``linear`` above: with few samples the depths
+#: separate few genomes and the metric learned from the assembly adds the most (a heuristic, measured in
+#: benchmarks/results/composition_auto.md and benchmarks/results/adaptive.md)
+AUTO_ADAPTIVE_MAX_SAMPLES = 2
+
+
+def resolve_auto(n_samples: int) -> tuple[str, str]:
+    """(composition, why) that ``--composition auto`` runs for ``n_samples`` samples (0: no coverage).
+
+    >>> resolve_auto(1)
+    ('adaptive', 'auto: adaptive, 1 sample(s) <= 2')
+    >>> resolve_auto(3)[0]
+    'linear'
+    """
+    if n_samples <= AUTO_ADAPTIVE_MAX_SAMPLES:
+        return "adaptive", f"auto: adaptive, {n_samples} sample(s) <= {AUTO_ADAPTIVE_MAX_SAMPLES}"
+    return "linear", f"auto: linear, {n_samples} samples > {AUTO_ADAPTIVE_MAX_SAMPLES}"
+
 ENSEMBLES: dict[str, tuple[float, float]] = {
     "linear+network": (0.1737, 1e-6),
 }
