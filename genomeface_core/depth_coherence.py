@@ -220,3 +220,130 @@ def cluster_rms_z(labels: np.ndarray, depths: np.ndarray | None, variances: np.n
         w = lengths[m].astype(np.float64)
         rms[c] = float(np.sqrt((w[:, None] * z * z).sum() / (w.sum() * z.shape[1])))
     return rms
+
+
+# --- a bin of two or more depths: divided where its depth profiles fall into separate groups --------
+
+#: Ashman's D a depth split needs (distance of the two groups' medians over their pooled robust spread,
+#: along the line through their centres).  2-means halves one normal cloud at D 2.3-2.8 (20 draws of
+#: 400 contigs, 1, 3 and 5 samples), so 4 asks for two clouds, not one cut in half (a heuristic)
+SEPARATION = 4.0
+MIN_PART_BP = 100_000  # bp: a smaller group of another depth is left to the per-contig test above
+MAX_LEVELS = 3  # halvings per bin (at most 2^3 parts)
+#: a half leaves only when its median depth is this many times the other half's in some sample (ln):
+#: a half that is nowhere deeper may be the same genome's contigs that the other strain does not share
+#: (the shared contigs carry both strains' reads, so they are the deeper ones), e.g. E. faecalis T2's own
+#: genes beside those it shares with TX0104 in benchmarks/results/assembly_strains.md (a heuristic)
+MIN_EXCESS = float(np.log(1.5))
+
+
+def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.ndarray,
+                   marker_counts: np.ndarray, *, separation: float = SEPARATION, min_part_bp: int = MIN_PART_BP,
+                   n_clusters: int | None = None) -> tuple[np.ndarray, Coherence]:
+    """Labels with every bin whose contigs form two or more separate depth groups divided into them.
+
+    The co-assembly's way of hiding strains: the assembler collapses what two
+    strains share into contigs of the summed depth, and single linkage joins
+    each strain's accessory contigs (at that strain's own depth) through them;
+    the bin's core is then of mixed depth, so :func:`eject_incoherent`'s core
+    spread is wide and nothing leaves.  Here each bin is halved by a
+    length-weighted 2-means of its contigs' log depths (started from the
+    first principal axis); a halving stands when both halves hold
+    ``min_part_bp`` and their Ashman's D (medians of the projections on the
+    line through the two centres, over the root of the summed squared robust
+    spreads, 1.4826 x MAD) is at least ``separation``; each half is halved
+    again, ``MAX_LEVELS`` deep.  The part with most marker genes (then bp)
+    keeps the bin; the others are new clusters (ids from ``n_clusters``,
+    default max + 1), recorded as ejected from it.  ``separation`` 0: off.
+
+    >>> rng = np.random.default_rng(0)
+    >>> d = np.exp(np.vstack([rng.normal(np.log([8, 16, 4]), 0.1, (60, 3)),
+    ...                       rng.normal(np.log([8, 4, 16]), 0.1, (40, 3))]))   # two strains' depths
+    >>> mc = np.zeros((100, 40), np.uint16); mc[:10, :10] = 1
+    >>> lab, info = split_by_depth(np.zeros(100, np.int64), d, np.full(100, 10_000), mc)
+    >>> np.unique(lab[:60]).tolist(), np.unique(lab[60:]).tolist(), info.ejected_bp.tolist()
+    ([0], [1], [400000])
+    >>> one = np.exp(rng.normal(np.log([8, 16, 4]), 0.2, (100, 3)))   # one depth: stays one bin
+    >>> np.unique(split_by_depth(np.zeros(100, np.int64), one, np.full(100, 10_000), mc)[0]).tolist()
+    [0]
+    """
+    labels = np.asarray(labels, np.int64)
+    n_in = max(int(labels.max()) + 1 if (labels >= 0).any() else 0, n_clusters or 0)
+    ejected = np.zeros(len(labels), bool)
+    out = labels.copy()
+    origin = list(range(n_in))
+    if depths is None or separation <= 0 or n_in == 0:
+        return out, _summary(labels, ejected, lengths, origin, n_in)
+    x = np.log(np.asarray(depths, np.float64) + PSEUDO)
+    w = np.asarray(lengths, np.float64)
+    markers = np.asarray(marker_counts).sum(axis=1)
+    order = np.argsort(labels, kind="mergesort")
+    starts = np.searchsorted(labels[order], np.arange(n_in + 1))
+    for c in range(n_in):
+        members = order[starts[c]:starts[c + 1]]
+        if w[members].sum() < 2 * min_part_bp:
+            continue
+        parts = _divide(members, x, w, markers, separation, min_part_bp, MAX_LEVELS)
+        for part in parts[1:]:  # the first keeps the bin
+            out[part] = len(origin)
+            origin.append(c)
+            ejected[part] = True
+    return out, _summary(labels, ejected, lengths, origin, n_in)
+
+
+def _divide(members: np.ndarray, x: np.ndarray, w: np.ndarray, markers: np.ndarray, separation: float,
+            min_part_bp: float, levels: int) -> list[np.ndarray]:
+    """``members`` as a list of depth groups, the one that keeps the bin first (itself alone when no
+    halving stands).  Of two halves the one with more marker genes (then bp) keeps the bin."""
+    if levels == 0 or w[members].sum() < 2 * min_part_bp:
+        return [members]
+    side = _two_means(x[members], w[members])
+    if side is None or min(w[members[side]].sum(), w[members[~side]].sum()) < min_part_bp:
+        return [members]
+    keep, leave = members[side], members[~side]
+    if (markers[leave].sum(), w[leave].sum()) > (markers[keep].sum(), w[keep].sum()):
+        keep, leave = leave, keep
+    excess = weighted_median(x[leave], w[leave]) - weighted_median(x[keep], w[keep])
+    if excess.max() < MIN_EXCESS or ashman_d(x[members], w[members], side) < separation:
+        return [members]
+    return (_divide(keep, x, w, markers, separation, min_part_bp, levels - 1)
+            + _divide(leave, x, w, markers, separation, min_part_bp, levels - 1))
+
+
+def _two_means(x: np.ndarray, w: np.ndarray, iterations: int = 30) -> np.ndarray | None:
+    """Length-weighted 2-means of the rows of ``x`` (n, S), started by the sign on the first principal
+    axis around its weighted median; the boolean side of each row, or None when one side empties."""
+    mu = (w[:, None] * x).sum(axis=0) / w.sum()
+    xc = x - mu
+    _, vecs = np.linalg.eigh((w[:, None] * xc).T @ xc / w.sum())
+    p = xc @ vecs[:, -1]
+    side = p > weighted_median(p[:, None], w)[0]
+    for _ in range(iterations):
+        if side.all() or not side.any():
+            return None
+        c1 = (w[side, None] * x[side]).sum(axis=0) / w[side].sum()
+        c0 = (w[~side, None] * x[~side]).sum(axis=0) / w[~side].sum()
+        new = ((x - c1) ** 2).sum(axis=1) < ((x - c0) ** 2).sum(axis=1)
+        if (new == side).all():
+            break
+        side = new
+    return None if side.all() or not side.any() else side
+
+
+def ashman_d(x: np.ndarray, w: np.ndarray, side: np.ndarray) -> float:
+    """Ashman's D of two groups of rows of ``x``: |m1 - m0| / sqrt(s1^2 + s0^2) x sqrt(2), on the
+    projection onto the line through the groups' weighted centres; m: weighted median, s: 1.4826 x
+    weighted MAD (robust to the few contigs of a third depth)."""
+    c1 = (w[side, None] * x[side]).sum(axis=0) / w[side].sum()
+    c0 = (w[~side, None] * x[~side]).sum(axis=0) / w[~side].sum()
+    gap = np.linalg.norm(c1 - c0)
+    if gap == 0:
+        return 0.0
+    p = x @ ((c1 - c0) / gap)
+    m, s = [], []
+    for g in (side, ~side):
+        med = weighted_median(p[g, None], w[g])[0]
+        m.append(med)
+        s.append(1.4826 * weighted_median(np.abs(p[g] - med)[:, None], w[g])[0])
+    spread = np.sqrt(s[0] ** 2 + s[1] ** 2)
+    return float(np.sqrt(2) * abs(m[0] - m[1]) / max(spread, 1e-9))

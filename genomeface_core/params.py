@@ -140,6 +140,12 @@ BIN_PARAMS: tuple[Param, ...] = (
           "from length, depth and depth variance plus the core's own spread (at least 0.15 on the log scale), below this (probability; a "
           "heuristic, see docs/METHOD.md; 0 disables); ejected contigs of one depth form a bin of their own",
           ("--depth-coherence",), low=0, high=1, metavar="P"),
+    Param("depth_split", float, 4.0,
+          "a bin whose contigs fall into separate depth groups (strains the co-assembly joined through "
+          "their shared contigs) is divided into them when their Ashman's D (median gap over robust "
+          "spread, along the line through the groups' log-depth centres) is at least this and each "
+          "holds >= 100 kb (unitless; a heuristic, see docs/METHOD.md; 0 disables)",
+          ("--depth-split",), low=0, metavar="D"),
     Param("split_sep", str, None,
           "multi-split: contigs are named <sample><SEP><contig> (genomeface concatenate; VAMB uses C); "
           "bins are found jointly, then split by sample and named <sample><SEP><bin>",

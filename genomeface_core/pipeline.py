@@ -272,7 +272,8 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
         markers: PathLike | Sequence[PathLike] | None = None, markers_mode: str = "fast",
         composition: str = "linear", abundance: str = "raw", abundance_weight: float | None = None, k: int = 16,
         knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0, min_purity: float = 0.85,
-        rescue_vote: float = 0.5, max_merge_gap: float = 2.0, depth_coherence: float = 1e-6, split_sep: str | None = None, prefix: str = "bin",
+        rescue_vote: float = 0.5, max_merge_gap: float = 2.0, depth_coherence: float = 1e-6, depth_split: float = 4.0,
+        split_sep: str | None = None, prefix: str = "bin",
         force: bool = False, progress: bool = False, cache: PathLike | None = None) -> BinResult:
     """Bin an assembly into genomes (MAGs) by the GenomeFace method.
 
@@ -324,7 +325,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     labels, total_reward, cluster_gap, n_rescued, cluster_group, ejected_from, ejected_bp = _cut(
         children, heights, counts, e.contigs.lengths, idx, dist, groups, timer, min_purity=min_purity,
         max_merge_gap=max_merge_gap, rescue_vote=rescue_vote, depths=e.depths, variances=e.variances,
-        depth_p=depth_coherence)
+        depth_p=depth_coherence, depth_split=depth_split)
     xy = None
     if outdir is not None:
         with timer("projection"):  # for report.html: the binner's kNN graph laid out in 2-D
@@ -356,7 +357,7 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
 def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths: np.ndarray, idx: np.ndarray,
          dist: np.ndarray, groups: Sequence[np.ndarray], timer: StageTimer, *, min_purity: float,
          max_merge_gap: float, rescue_vote: float, depths: np.ndarray | None = None,
-         variances: np.ndarray | None = None, depth_p: float = 0.0):
+         variances: np.ndarray | None = None, depth_p: float = 0.0, depth_split: float = 0.0):
     """DP cut and rescue in each group of contigs: all of them, or one group per sample (multi-split).
 
     A group is cut on the dendrogram induced on its contigs (single linkage
@@ -372,7 +373,7 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
     """
     from .coherence import gap_ratios
     from .dendrogram import induced_tree
-    from .depth_coherence import eject_incoherent
+    from .depth_coherence import eject_incoherent, split_by_depth
     from .rescue import rescue_unbinned
     from .selection import select_bins
 
@@ -397,15 +398,19 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
                                             max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
         dm = None if depths is None else depths[members]
         vm = None if variances is None else variances[members]
-        before = lab
         with timer("depth_coherence"):
-            lab, info = eject_incoherent(lab, dm, vm, ln, mc, p=depth_p, n_clusters=len(cgap))
+            # a bin of separate depth groups is divided first, so that each part's own core, not a mixed
+            # one, sets the per-contig test; a part keeps its parent's gap ratio
+            parts, split = split_by_depth(lab, dm, ln, mc, separation=depth_split, n_clusters=len(cgap))
+            cgap = np.concatenate([cgap, cgap[split.origin[len(cgap):]]])
+            from_ = np.where(split.ejected, lab, -1)  # the cluster each moved contig left (last move wins)
+            lab, info = eject_incoherent(parts, dm, vm, ln, mc, p=depth_p, n_clusters=len(cgap))
             cgap = np.concatenate([cgap, np.zeros(len(info.origin) - len(cgap))])
+            from_ = np.where(info.ejected, parts, from_)
         with timer("rescue"):
             nb = np.where(nb >= 0, nb, np.arange(len(members))[:, None])  # outside votes as the contig itself
             lab, k = rescue_unbinned(nb, lab, mc, min_vote=rescue_vote, min_purity=min_purity, knn_dist=dist[members],
                                      lengths=ln, max_gap=max_merge_gap if max_merge_gap > 0 else np.inf)
-        from_ = np.where(info.ejected, before, -1)  # the cluster each ejected contig left
         before = lab
         with timer("depth_coherence"):
             lab, info2 = eject_incoherent(lab, dm, vm, ln, mc, p=depth_p, n_clusters=len(cgap))
@@ -413,6 +418,7 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
         from_ = np.where(info2.ejected, before, from_)
         ejected_from[members] = np.where(from_ >= 0, from_ + len(gaps_of), -1)
         left = np.zeros(len(cgap), np.int64)
+        left[:len(split.ejected_bp)] += split.ejected_bp
         left[:len(info.ejected_bp)] += info.ejected_bp
         left[:len(info2.ejected_bp)] += info2.ejected_bp
         ej_bp.extend(left.tolist())

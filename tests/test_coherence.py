@@ -17,12 +17,8 @@ def _cut(seq: bytes, name: str, step: int = 10_000) -> list[tuple[str, bytes]]:
 
 
 @pytest.fixture(scope="module")
-def marker_poor(tmp_path_factory):
-    """C. diphtheriae (complete, 40 markers) + 600 kb of E. coli K-12 contigs that carry no marker.
-
-    The E. coli part has its own depth profile (3, 25, 6 vs 10, 12, 8), as a strain-specific
-    or accessory region with a different abundance would.
-    """
+def marker_poor_parts():
+    """C. diphtheriae (complete, 40 markers) and 60 x 10 kb of E. coli K-12 contigs that carry no marker."""
     import pyrodigal
 
     eco_path = GENOMES / "amgma__NC_000913.3.fna.gz"
@@ -34,15 +30,27 @@ def marker_poor(tmp_path_factory):
     no_marker = find_markers([s for _, s in b], threads=2).sum(axis=1) == 0
     b = [c for c, keep in zip(b, no_marker) if keep][:60]
     assert len(b) == 60
+    return a, b
+
+
+def _write_marker_poor(d: Path, a, b, eco_depth) -> Path:
+    """The contigs and a depth table: C. diphtheriae at (10, 12, 8), the E. coli part at ``eco_depth``."""
     rng = np.random.default_rng(0)
-    d = tmp_path_factory.mktemp("marker_poor")
+    d.mkdir(parents=True, exist_ok=True)
     with open(d / "contigs.fna", "w") as fa, open(d / "depth.tsv", "w") as dt:
         dt.write("contigname\tS1\tS2\tS3\n")
         for name, seq in a + b:
             fa.write(f">{name}\n{seq.decode()}\n")
-            base = np.array([10.0, 12.0, 8.0] if name.startswith("cor") else [3.0, 25.0, 6.0])
+            base = np.array([10.0, 12.0, 8.0] if name.startswith("cor") else eco_depth)
             dt.write(name + "\t" + "\t".join(f"{x:.3f}" for x in base * np.exp(rng.normal(0, 0.1, 3))) + "\n")
     return d
+
+
+@pytest.fixture(scope="module")
+def marker_poor(marker_poor_parts, tmp_path_factory):
+    """The E. coli part at its own depth profile (3, 25, 6 vs 10, 12, 8), as a strain-specific or
+    accessory region with a different abundance would be."""
+    return _write_marker_poor(tmp_path_factory.mktemp("marker_poor"), *marker_poor_parts, [3.0, 25.0, 6.0])
 
 
 def _members(result, prefix):
@@ -62,10 +70,31 @@ def test_marker_free_part_stays_out_of_the_genome_bin(marker_poor):
 def test_without_the_gap_test_the_dp_merges_it(marker_poor):
     """The failure this guards against: the reward ties, so the parent (genome + marker-free part) is kept."""
     res = genomeface_core.bin(marker_poor / "contigs.fna", marker_poor / "depth.tsv", threads=2, max_merge_gap=0,
-                              depth_coherence=0)
+                              depth_coherence=0, depth_split=0)
     cor, eco = _members(res, "cor"), _members(res, "eco")
     best = max(cor, key=cor.get)
     assert eco[best] == 60             # measured: all 60 merged into the C. diphtheriae bin
+
+
+def test_depth_split_alone_divides_the_merged_bin(marker_poor):
+    """The per-contig test off: the depth split finds the two depth groups of the merged bin (D >> 4, the
+    E. coli part x2.1 deeper in S2) and the marker-free part becomes a bin of its own."""
+    res = genomeface_core.bin(marker_poor / "contigs.fna", marker_poor / "depth.tsv", threads=2, max_merge_gap=0,
+                              depth_coherence=0)
+    cor, eco = _members(res, "cor"), _members(res, "eco")
+    best, own = max(cor, key=cor.get), max(eco, key=eco.get)
+    assert cor[best] >= 240 and eco[best] == 0 and own != best and eco[own] == 60 and cor[own] == 0
+    assert {r["bin"]: r for r in res.table}[best]["depth_ejected_bp"] == 600_000
+
+
+def test_depth_split_keeps_a_part_that_is_nowhere_deeper(marker_poor_parts, tmp_path):
+    """A part below the bin's depth in every sample may be the genome's own contigs beside the ones another
+    strain shares (those carry both strains' reads): the split leaves it in the bin."""
+    d = _write_marker_poor(tmp_path / "shallow", *marker_poor_parts, [3.0, 4.0, 2.0])
+    res = genomeface_core.bin(d / "contigs.fna", d / "depth.tsv", threads=2, max_merge_gap=0, depth_coherence=0)
+    cor, eco = _members(res, "cor"), _members(res, "eco")
+    best = max(cor, key=cor.get)
+    assert eco[best] == 60
 
 
 def test_depth_coherence_ejects_the_other_depth_into_a_bin_of_its_own(marker_poor, tmp_path):

@@ -124,16 +124,39 @@ def _genomeface_split_args(split_sep: str | None) -> list[str]:
     return ["--split-sep", split_sep] if "--split-sep" in h else []
 
 
+def finished_record(log: str) -> dict | None:
+    """The record of a run that finished after its harness stopped (killed, or the session ended):
+    read from its own ``/usr/bin/time -v`` file, which time writes only when the binner exits; None
+    when there is no such file or it is older than the run's log (an earlier run's)."""
+    tf = log + ".time"
+    if not (os.path.exists(tf) and os.path.exists(log)) or os.path.getmtime(tf) < os.path.getmtime(log) - 1:
+        return None
+    text = open(tf).read()
+    m_rc = re.search(r"Exit status: (\d+)", text)
+    m_wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", text)
+    m_rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if not (m_rc and m_wall):
+        return None
+    rc = int(m_rc.group(1))
+    wall = int(m_wall.group(1) or 0) * 3600 + int(m_wall.group(2)) * 60 + float(m_wall.group(3))
+    return {"status": "ok" if rc == 0 else f"failed (rc {rc})", "rc": rc, "wall_s": round(wall, 1),
+            "peak_rss_gb": round(int(m_rss.group(1)) / 2 ** 20, 2) if m_rss else None,
+            "adopted": "finished after its harness stopped; record from its /usr/bin/time file"}
+
+
 def run_binner(b: Binner, outdir: str, timeout: int) -> dict:
     """Run one binner unless its result (``<name>.result.json``) is cached; returns the record."""
     rec_path = os.path.join(outdir, f"{b.name}.result.json")
     if os.path.exists(rec_path):
         return json.load(open(rec_path))
     target = os.path.join(outdir, b.name)
-    if os.path.exists(target):
-        shutil.rmtree(target)  # a half-written folder from an interrupted run
-    os.makedirs(outdir, exist_ok=True)
-    rec = timed(b.cmd, os.path.join(outdir, f"{b.name}.log"), timeout, b.mem_cap_gb)
+    log = os.path.join(outdir, f"{b.name}.log")
+    rec = finished_record(log)
+    if rec is None:
+        if os.path.exists(target):
+            shutil.rmtree(target)  # a half-written folder from an interrupted run
+        os.makedirs(outdir, exist_ok=True)
+        rec = timed(b.cmd, log, timeout, b.mem_cap_gb)
     table = os.path.normpath(os.path.join(target, b.bins))
     if rec["status"] == "ok" and not os.path.exists(table):
         rec["status"] = f"failed (no {b.bins})"
