@@ -96,8 +96,11 @@ def binners(contigs: str, bams: list[str], bamdir: str, depth: str, outdir: str,
         "genomeface-depth": gf_depth("genomeface-depth"),
         # the adaptive composition (issue 15) on the same depth table
         "genomeface-adaptive": gf_depth("genomeface-adaptive", "--composition", "adaptive"),
-        # depth coherence (issue 24) off: the cut and rescue as before it, on the same depth table
-        "genomeface-depth-nocoherence": gf_depth("genomeface-depth-nocoherence", "--depth-coherence", "0"),
+        # depth coherence and depth split (issue 24) off: the cut and rescue as before them
+        "genomeface-depth-nocoherence": gf_depth("genomeface-depth-nocoherence", "--depth-coherence", "0",
+                                                 "--depth-split", "0"),
+        # the per-contig test alone, no depth split
+        "genomeface-depth-nosplit": gf_depth("genomeface-depth-nosplit", "--depth-split", "0"),
         "metabat2": Binner("metabat2", ["bash", "-c", f"mkdir -p {o('metabat2')} && metabat2 -i {contigs} "
                                         f"-a {depth} -o {o('metabat2')}/bin -t {t} -m {max(min_len, 1500)} "
                                         f"--seed 1"],
