@@ -4,7 +4,7 @@ For each leave-genus-out fold (``benchmarks.lab.folds.make_folds``)
 an abundance network is trained (``train_abundance``) on the fold's training
 genomes only (their contig lengths and GC; cached in ``--work``), with the
 training sample counts of ``TRAIN_SAMPLE_COUNTS``.  Each fold's held-out
-genomes form a mock per sample count n (``genomeface_core.mock.make_mock``: the engine's
+genomes form a mock per sample count n (``genomeface_core.demo.mock.make_mock``: the engine's
 mock simulator -- negative-binomial reads, GC bias shared by the samples --
 not the training simulator), including counts never seen in training.  On
 random contig pairs (same genome vs different species) it reports

@@ -41,10 +41,11 @@ from genomeface_core import embed as emb  # noqa: E402
 from genomeface_core.embed.adaptive import cannot_link, fit_adaptive, fit_self_metric, self_windows  # noqa: E402
 from genomeface_core.markers import read_markers_tsv  # noqa: E402
 from genomeface_core.embed.linear import load_linear  # noqa: E402
-from genomeface_core.features import kmer_features  # noqa: E402
+from genomeface_core.embed.kmers import kmer_features  # noqa: E402
 from genomeface_core.io.fasta import read_fasta  # noqa: E402
-from genomeface_core.mock import make_mock  # noqa: E402
-from genomeface_core.train.sampler import fixed_windows, load_genomes  # noqa: E402
+from genomeface_core.demo.mock import make_mock  # noqa: E402
+from genomeface_core.train.sampler import load_genomes  # noqa: E402
+from genomeface_core.embed.windows import fixed_windows  # noqa: E402
 
 from embeddings_auroc import LENGTHS  # noqa: E402  (benchmarks/ is sys.path[0])
 from embeddings_binning import c2, mock_with_markers, near_complete  # noqa: E402

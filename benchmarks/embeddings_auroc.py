@@ -37,7 +37,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from genomeface_core.embed.linear import load_linear  # noqa: E402
 from genomeface_core.embed.raw import composition_raw  # noqa: E402
 from benchmarks.lab.folds import embedding_auroc, fold_model, make_folds, read_catalog  # noqa: E402
-from genomeface_core.train.sampler import fixed_windows, load_genomes  # noqa: E402
+from genomeface_core.train.sampler import load_genomes  # noqa: E402
+from genomeface_core.embed.windows import fixed_windows  # noqa: E402
 
 LENGTHS = (1500, 3000, 10000)
 KINDS = ("tnf", "kmer1712", "linear")

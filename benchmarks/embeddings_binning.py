@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import genomeface_core  # noqa: E402
 from benchmarks.lab.evaluate import evaluate  # noqa: E402
 from genomeface_core.markers import find_markers, write_markers_tsv  # noqa: E402
-from genomeface_core.mock import make_mock, write_mock  # noqa: E402
+from genomeface_core.demo.mock import make_mock, write_mock  # noqa: E402
 from benchmarks.lab.folds import fold_model, make_folds, mock_genomes, read_catalog  # noqa: E402
 from genomeface_core.train.sampler import load_genomes  # noqa: E402
 

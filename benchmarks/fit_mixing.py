@@ -1,7 +1,7 @@
 """Fit the abundance weight c2(n) = 1/(v2 + v1/n) for each composition embedding.
 
 For each leave-genus-out fold (see ``embeddings_auroc.py``) a mock community
-is built from up to 15 held-out genomes (``genomeface_core.mock.make_mock``: fragmented,
+is built from up to 15 held-out genomes (``genomeface_core.demo.mock.make_mock``: fragmented,
 log-normal abundances, negative-binomial depths with GC bias) for each sample
 count n; contigs >= 1500 bp are kept.  Random pairs of contigs (same genome
 vs different species) are scored by the combined distance
@@ -37,8 +37,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from genomeface_core.embed import abundance  # noqa: E402
 from genomeface_core.embed.linear import load_linear  # noqa: E402
 from genomeface_core.embed.raw import composition_raw  # noqa: E402
-from genomeface_core.features import kmer_features  # noqa: E402
-from genomeface_core.mock import make_mock  # noqa: E402
+from genomeface_core.embed.kmers import kmer_features  # noqa: E402
+from genomeface_core.demo.mock import make_mock  # noqa: E402
 from benchmarks.lab.folds import (auroc, fold_model, make_folds, mock_genomes,  # noqa: E402
                                               read_catalog, sample_pairs)
 from genomeface_core.train.sampler import load_genomes  # noqa: E402

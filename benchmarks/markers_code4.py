@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from genomeface_core import markers as M  # noqa: E402
 from genomeface_core.io.fasta import read_genome  # noqa: E402
-from genomeface_core.mock import fragment  # noqa: E402
+from genomeface_core.demo.mock import fragment  # noqa: E402
 
 _COMP = bytes.maketrans(b"ACGTacgt", b"TGCAtgca")
 

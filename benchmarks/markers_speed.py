@@ -36,8 +36,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from genomeface_core import markers as M  # noqa: E402
+from genomeface_core.markers import calls as MC  # noqa: E402
+from genomeface_core.markers import hmms as MH  # noqa: E402
 from genomeface_core.io.fasta import read_genome  # noqa: E402
-from genomeface_core.mock import fragment  # noqa: E402
+from genomeface_core.demo.mock import fragment  # noqa: E402
 
 BANDS = [(1000, 2500), (2500, 5000), (5000, 10_000), (10_000, 50_000), (50_000, 10**12)]
 
@@ -69,7 +71,7 @@ def profile_exact(seqs) -> dict:
     """One thread: seconds in gene calling (per band), translation, hmmsearch."""
     import pyhmmer
 
-    gf = M._gene_finder()
+    gf = MC.gene_finder()
     lens = np.array([len(s) for s in seqs])
     t_gene = np.zeros(len(seqs))
     t_tr = 0.0
@@ -81,10 +83,10 @@ def profile_exact(seqs) -> dict:
         prots += [(i, g.translate(include_stop=False)) for g in genes]
         t_gene[i] = c2 - c
         t_tr += time.process_time() - c2
-    hmms = M._load_hmms()
+    hmms = MH.load_hmms()
     ab = hmms[0].alphabet
     c = time.process_time()
-    block = pyhmmer.easel.DigitalSequenceBlock(ab, [M._digitize(f"{i}_{k}", p, ab)
+    block = pyhmmer.easel.DigitalSequenceBlock(ab, [MC.digitize(f"{i}_{k}", p, ab)
                                                     for k, (i, p) in enumerate(prots)])
     t_dig = time.process_time() - c
     c = time.process_time()
@@ -100,14 +102,15 @@ def profile_exact(seqs) -> dict:
 
 def profile_fast(seqs) -> dict:
     """One thread: seconds in the seed scan, windowed gene calling + HMM sets, hmmsearch."""
-    from genomeface_core import markers_fast, markers_seeds
+    from genomeface_core.markers import fast as markers_fast
+    from genomeface_core.markers import seeds as markers_seeds
 
     table = markers_seeds.seed_table()
     c = time.process_time()
     rows = markers_seeds.scan_seeds(seqs, table, min_bits=markers_fast.HMM_BITS)
     t_scan = time.process_time() - c
     c = time.process_time()
-    markers_fast.candidate_proteins(seqs, M._gene_finder(), threads=1)
+    markers_fast.candidate_proteins(seqs, MC.gene_finder(), threads=1)
     t_cand = time.process_time() - c - t_scan  # candidate_proteins scans again
     c = time.process_time()
     M.find_markers(seqs, threads=1, mode="fast")

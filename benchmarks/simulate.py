@@ -14,7 +14,7 @@ Writes to -o DIR:
   meta.json            dataset, parameters, sizes, timings (and the BAM depth cross-check)
   reads mode only:     bams/S<j>.bam(.bai) sorted, indexed (for SemiBin2 and anyone else)
 
-fast:  per-contig depth from the read-count model of genomeface_core.mock (negative
+fast:  per-contig depth from the read-count model of genomeface_core.demo.mock (negative
        binomial with GC bias).
 reads: paired 150 bp reads with substitution errors, simulated from the uncut genomes at
        the sample abundances (coverage capped at reads_bp_per_sample), mapped with
@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 from genomeface_core.io.coverage import write_coverage_tsv  # noqa: E402
 from benchmarks.lab.reads import simulate_reads, write_fastq, write_metabat_depth  # noqa: E402
 from genomeface_core.io.fasta import read_genome  # noqa: E402
-from genomeface_core.mock import make_mock, write_mock  # noqa: E402
+from genomeface_core.demo.mock import make_mock, write_mock  # noqa: E402
 
 DEFAULT_GENOMES = Path(os.environ.get("GENOMEFACE_SHARED", HERE.parent.parent / "shared")) / "genomes"
 

@@ -9,16 +9,15 @@ QIIME 2 plugin and the Nextflow module alike::
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 __all__ = ["bin", "BinResult", "InputError", "__version__"]
 
-from .errors import InputError
+from genomeface_core.errors import InputError
+from genomeface_core.version import __version__
 
 
 def __getattr__(name):
     # lazy: importing the package (e.g. for --version) should not load Numba
     if name in ("bin", "BinResult"):
-        from . import pipeline
+        from genomeface_core import pipeline
         return getattr(pipeline, name)
     raise AttributeError(name)

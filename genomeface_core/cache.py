@@ -47,8 +47,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import __version__
-from .errors import InputError
+from genomeface_core.version import __version__
+from genomeface_core.errors import InputError
 
 log = logging.getLogger("genomeface")
 

@@ -19,7 +19,7 @@ import numbers
 import os
 from dataclasses import dataclass
 
-from .errors import InputError
+from genomeface_core.errors import InputError
 
 
 @dataclass(frozen=True)

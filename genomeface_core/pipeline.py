@@ -2,7 +2,7 @@
 
 contigs -> length filter -> coverage (by name) -> k-mer features -> embeddings
 -> marker genes -> kNN -> MST -> single-linkage dendrogram -> DP cut -> rescue
--> named bins (:mod:`genomeface_core.bins`) -> files (:mod:`genomeface_core.output`).
+-> named bins (:mod:`genomeface_core.cut.bins`) -> files (:mod:`genomeface_core.output.write`).
 
 Parameters are checked against :mod:`genomeface_core.params` and the output
 folder is checked first, so a refused folder costs no compute; nothing is
@@ -23,39 +23,17 @@ from typing import Sequence
 
 import numpy as np
 
-from . import __version__
-from . import params as params_table
-from .bins import name_bins
-from .cache import StageCache, digest_arrays, digest_file, digest_path
-from .errors import InputError
-from .io.fasta import Contigs, read_fasta
-from .threads import honours_threads
+from genomeface_core.version import __version__
+from genomeface_core import params as params_table
+from genomeface_core.cut.bins import BinResult, name_bins
+from genomeface_core.cache import StageCache, digest_arrays, digest_file, digest_path
+from genomeface_core.errors import InputError
+from genomeface_core.io.fasta import Contigs, read_fasta
+from genomeface_core.threads import honours_threads
 
 log = logging.getLogger("genomeface")
 
 PathLike = str | os.PathLike
-
-
-@dataclass
-class BinResult:
-    """Result of :func:`bin`.
-
-    names: contigs that passed the length filter, in input order.
-    assignment: bin name of each of those contigs, or ``"unbinned"``.
-    bins: bin name -> member contig names (only bins >= min_bin_size).
-    table: one dict per bin (columns of ``bins.tsv``).
-    ejected: the contigs depth coherence took out of a cluster (``depth_ejected.tsv``):
-    (contig, the bin it left or ``unbinned`` when that cluster was under min_bin_size, its bin now).
-    timings: seconds per stage.  run_info: everything written to run.json.
-    """
-
-    names: list[str]
-    assignment: list[str]
-    bins: dict[str, list[str]]
-    table: list[dict]
-    timings: dict[str, float] = field(default_factory=dict)
-    run_info: dict = field(default_factory=dict)
-    ejected: list[tuple[str, str, str]] = field(default_factory=list)  # (contig, bin it left, where it is now)
 
 
 @dataclass
@@ -119,13 +97,13 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
     if coverage is not None and bams:
         raise InputError(coverage, "give either a coverage table or BAM files, not both")
     if coverage is not None:
-        from .io.coverage import align_coverage, read_coverage
+        from genomeface_core.io.coverage import align_coverage, read_coverage
         cov = read_coverage(coverage)
         var = None if cov.variances is None else align_coverage(cov, all_contigs.names, kept.names, coverage,
                                                                 variances=True)
         return align_coverage(cov, all_contigs.names, kept.names, coverage), var, list(cov.samples)
     if bams:
-        from .io.bam import read_bam_depths
+        from genomeface_core.io.bam import read_bam_depths
 
         def read() -> dict[str, np.ndarray]:
             d, v = read_bam_depths(list(bams), kept.names, kept.lengths, threads=threads, with_variance=True)
@@ -150,8 +128,8 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
     ``cache``: stage cache for the BAM depths, composition and abundance-network embeddings.
     ``seed``: draws the windows of ``composition="adaptive"`` (the metric learned from these contigs).
     """
-    from . import embed as emb
-    from .distance import abundance_weight as c2
+    from genomeface_core import embed as emb
+    from genomeface_core.embed.mixing import abundance_weight as c2
 
     # the table's checks here too: ``genomeface embed`` and API callers reach this without bin()
     params_table.validate(dict(min_contig_length=min_contig_length, composition=composition, abundance=abundance,
@@ -176,7 +154,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
         log.info("composition %s", chosen)
         comp = None if composition in emb.FITTED else emb.get_composition(composition)
     if comp is None:
-        from .embed.adaptive import fit_adaptive
+        from genomeface_core.embed.adaptive import fit_adaptive
         with timer("adapt"):
             comp = fit_adaptive(kept.seqs, kept.lengths, seed=seed, threads=threads)
     fallbacks = [comp.fallback] if comp.fallback else []
@@ -208,7 +186,7 @@ def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: 
 
 def _composition_embedding(comp, kept: Contigs, threads: int, timer: StageTimer, chunk: int) -> np.ndarray:
     """k-mer features -> composition embedding of the kept contigs (timed as features / embed)."""
-    from .features import kmer_features
+    from genomeface_core.embed.kmers import kmer_features
 
     if comp.per_contig:
         # features -> embedding in chunks: the (n, 1712) matrix never exists whole
@@ -244,7 +222,7 @@ def _model_key(name: str) -> list[str]:
 
 def _abundance_model(name: str):
     """The co-abundance network for ``--abundance-model network|PATH`` (InputError naming a bad file)."""
-    from .embed.abundance_net import get_abundance_model
+    from genomeface_core.embed.abundance_net import get_abundance_model
 
     if name != "network" and not os.path.exists(name):
         raise InputError(name, "abundance embedding must be 'raw', 'network' or the path of a trained "
@@ -292,12 +270,12 @@ def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[P
     units) in :data:`genomeface_core.params.BIN_PARAMS` and ``docs/options.md``,
     and checked against that table before any work.
     """
-    from .dendrogram import single_linkage
-    from .depth_coherence import cluster_rms_z
-    from .knn import resolve_method
-    from .mst import spanning_tree
-    from .multisplit import sample_bin_names, sample_groups
-    from .report import projection
+    from genomeface_core.graph.dendrogram import single_linkage
+    from genomeface_core.cut.depth_coherence import cluster_rms_z
+    from genomeface_core.graph.knn import resolve_method
+    from genomeface_core.graph.mst import spanning_tree
+    from genomeface_core.cut.multisplit import sample_bin_names, sample_groups
+    from genomeface_core.graph.layout import projection
 
     given = locals()  # every keyword of the table, as called (recorded in run.json, validated by the table)
     params = dict(contigs=os.fspath(contigs), coverage=None if coverage is None else os.fspath(coverage),
@@ -368,14 +346,14 @@ def _cut(children: np.ndarray, heights: np.ndarray, counts: np.ndarray, lengths:
     rescued; each cluster's group; the cluster each contig depth coherence
     took out left, -1 for the others; bp that left each cluster).
 
-    Depth coherence (:mod:`genomeface_core.depth_coherence`) runs after the
+    Depth coherence (:mod:`genomeface_core.cut.depth_coherence`) runs after the
     DP cut and again after rescue, so neither keeps a contig of another depth.
     """
-    from .coherence import gap_ratios
-    from .dendrogram import induced_tree
-    from .depth_coherence import eject_incoherent, split_by_depth
-    from .rescue import rescue_unbinned
-    from .selection import select_bins
+    from genomeface_core.cut.embedding_gap import gap_ratios
+    from genomeface_core.graph.dendrogram import induced_tree
+    from genomeface_core.cut.depth_coherence import eject_incoherent, split_by_depth
+    from genomeface_core.cut.rescue import rescue_unbinned
+    from genomeface_core.cut.selection import select_bins
 
     n = len(lengths)
     labels = np.full(n, -1, dtype=np.int64)
@@ -440,7 +418,7 @@ def _ejected_rows(labels: np.ndarray, ejected_from: np.ndarray, names: Sequence[
 
 def _contig_samples(contigs: PathLike, names: Sequence[str], sep: str) -> list[str]:
     """Each contig's sample for multi-split (InputError naming the FASTA when a name has no prefix)."""
-    from .multisplit import sample_of
+    from genomeface_core.cut.multisplit import sample_of
 
     try:
         return sample_of(names, sep)
@@ -452,10 +430,10 @@ def _check(params: dict, outdir: PathLike | None, force: bool, cache: PathLike |
     """Validate parameters and the output folder before any work; the array module for ``device``.
 
     The folder is checked against the run's input files and ``cache`` folder too: ``force`` never
-    replaces a folder holding one of them (:func:`genomeface_core.output.check_outdir`).
+    replaces a folder holding one of them (:func:`genomeface_core.output.write.check_outdir`).
     """
-    from .output import check_outdir, input_paths
-    from .xp import get_xp
+    from genomeface_core.output.write import check_outdir, input_paths
+    from genomeface_core.xp import get_xp
 
     if outdir is not None:
         check_outdir(outdir, force, inputs=input_paths(params), cache=cache)
@@ -474,7 +452,7 @@ def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | Non
 
     Gene calls go through ``cache`` under ``key`` (contigs digest + min_contig_length) when both are given.
     """
-    from .markers import find_markers, read_markers_tsv
+    from genomeface_core.markers import find_markers, read_markers_tsv
 
     if markers is not None:
         return read_markers_tsv(markers, contigs.names, allow_unknown=True)
@@ -490,16 +468,17 @@ def marker_counts(contigs: Contigs, markers: PathLike | Sequence[PathLike] | Non
 
 def _marker_gate() -> dict[str, float]:
     """The fast marker path's gate settings (bits, bp), for its cache key."""
-    from . import markers, markers_fast
+    from genomeface_core.markers import fast as markers_fast
+    from genomeface_core.markers.hmms import GATE_BITS
 
-    return dict(forward_gate_bits=markers._GATE_BITS, window_bits=markers_fast.WINDOW_BITS,
+    return dict(forward_gate_bits=GATE_BITS, window_bits=markers_fast.WINDOW_BITS,
                 hmm_bits=markers_fast.HMM_BITS, margin_bp=markers_fast.MARGIN_BP)
 
 
 def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):
     from tqdm import tqdm
 
-    from .knn import knn_graph
+    from genomeface_core.graph.knn import knn_graph
 
     with tqdm(total=len(e.composition), desc="kNN", unit="contig", disable=not progress, leave=False) as bar:
         return knn_graph(e.composition, e.abundance, e.abundance_weight, k, method=method, xp=xp,
@@ -508,7 +487,7 @@ def _knn(e: Embedded, k: int, method: str, xp, threads: int, progress: bool):
 
 def _run_info(params: dict, e: Embedded, timer: StageTimer, **results) -> dict:
     """Everything run.json records: versions, parameters, input sizes, results, timings and memory."""
-    from .markers import MARKER_IDS
+    from genomeface_core.markers import MARKER_IDS
 
     return dict(version=__version__, python=sys.version.split()[0], platform=platform.platform(),
                 parameters=params, n_contigs_total=len(e.all_names), n_contigs_binned_input=len(e.contigs.names),
@@ -521,9 +500,9 @@ def _write(result: BinResult, contigs: Contigs, counts: np.ndarray, xy: np.ndarr
            force: bool, params: dict, cache: PathLike | None) -> None:
     """Write the result with its extra files (one writer per file name) as one transaction; the folder
     is checked again against ``params``' input files and the ``cache`` folder."""
-    from .markers import write_markers_tsv
-    from .output import input_paths, write_result
-    from .report import write_projection
+    from genomeface_core.markers import write_markers_tsv
+    from genomeface_core.output.write import input_paths, write_result
+    from genomeface_core.output.report import write_projection
 
     extra = {"markers.tsv": lambda p: write_markers_tsv(p, contigs.names, counts),
              "projection.tsv": lambda p: write_projection(p, contigs.names, xy),

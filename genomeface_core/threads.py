@@ -1,14 +1,14 @@
 """``threads`` honoured by every worker pool, whatever the caller (CLI, Python API, QIIME 2).
 
 The CLI caps the pools through environment variables before NumPy is imported
-(:func:`genomeface_core.cli._cap_threads`), but ``genomeface_core.bin(threads=2)``
+(:func:`genomeface_core.cli.main._cap_threads`), but ``genomeface_core.bin(threads=2)``
 from Python or QIIME 2 runs in a process whose libraries are already loaded
 with one thread per core: on a shared node the parallel kernels would take
 every core.  :func:`limit_threads` caps, for the duration of a call and
 restored after:
 
 * Numba's parallel kernels (``numba.set_num_threads``; the setting is per
-  calling thread, and :func:`genomeface_core.features.kmer_features` sets its
+  calling thread, and :func:`genomeface_core.embed.kmers.kmer_features` sets its
   own for its pools' threads);
 * the BLAS and OpenMP runtimes loaded in the process (``threadpoolctl``:
   OpenBLAS/MKL under NumPy and SciPy, libgomp), after importing the ones the

@@ -22,7 +22,7 @@ file q2-annotate's ``_process_sample`` keeps: contigs long enough to bin
 ``bin.tooShort.fa``, which q2-mag drops.
 
 The quality table is ``evaluate``'s (any ``SampleData[MAGs]``): the engine's
-40-marker estimate and bin statistics (:func:`genomeface_core.bins.name_bins`).
+40-marker estimate and bin statistics (:func:`genomeface_core.cut.bins.name_bins`).
 """
 
 import hashlib
@@ -35,7 +35,7 @@ import qiime2
 
 from ._types import BAMDirFmt, ContigSequencesDirFmt, MultiMAGSequencesDirFmt, bam_sample_dict
 
-#: quality metadata columns (after the MAG id), as genomeface_core.bins.BIN_COLUMNS names them;
+#: quality metadata columns (after the MAG id), as genomeface_core.cut.bins.BIN_COLUMNS names them;
 #: ``mean_depth`` only when evaluate is given alignment maps
 QUALITY_COLUMNS = ("sample_id", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness",
                    "contamination")
@@ -232,9 +232,9 @@ def evaluate(mags: MultiMAGSequencesDirFmt, alignment_maps: BAMDirFmt = None, pa
              ) -> qiime2.Metadata:
     """Per MAG: its size, N50 and GC, marker-gene completeness and contamination, and its mean
     depth when alignment maps are given; what genomeface_core.bin's table says of a bin made of
-    the same contigs (the same gene calls and :func:`genomeface_core.bins.name_bins`)."""
+    the same contigs (the same gene calls and :func:`genomeface_core.cut.bins.name_bins`)."""
     import numpy as np
-    from genomeface_core.bins import name_bins
+    from genomeface_core.cut.bins import name_bins
     from genomeface_core.errors import InputError
     from genomeface_core.io.bam import read_bam_depths
     from genomeface_core.markers import find_markers

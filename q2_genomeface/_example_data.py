@@ -9,7 +9,7 @@ installed pyrodigal and pyhmmer wheels ship), so nothing is downloaded and no
 sequence data is stored in this repository:
 
 * each sample's "assembly" is the genomes present in it, cut into contigs
-  (:func:`genomeface_core.mock.fragment`) and named as MEGAHIT names them,
+  (:func:`genomeface_core.demo.mock.fragment`) and named as MEGAHIT names them,
   ``k141_0``, ``k141_1``, ... in *both* samples (names reused across samples);
 * each sample's reads (150 bp, single-end, 0.5% substitutions) are drawn at
   the sample's genome depth and written as a coordinate-sorted BAM whose
@@ -38,7 +38,7 @@ SAMPLES = ("samp1", "samp2")
 
 def _assembly(genomes: dict[str, list[bytes]], present: list[str], rng) -> tuple[list[str], list[bytes], list[str]]:
     """Fragment the ``present`` genomes into contigs, shuffled, named ``k141_<i>``."""
-    from genomeface_core.mock import fragment
+    from genomeface_core.demo.mock import fragment
     pieces = [(g, s) for g in present for s in fragment(genomes[g], rng, median_len=8000.0, sigma=0.8)]
     order = rng.permutation(len(pieces))
     names = [f"k141_{i}" for i in range(len(pieces))]

@@ -39,7 +39,7 @@ def mock8(tmp_path_factory):
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")
     from genomeface_core.io.fasta import read_genome
-    from genomeface_core.mock import make_mock, write_mock
+    from genomeface_core.demo.mock import make_mock, write_mock
 
     rows = pick_genomes(8)
     genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}
@@ -54,7 +54,7 @@ def mock3(tmp_path_factory):
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")
     from genomeface_core.io.fasta import read_genome
-    from genomeface_core.mock import make_mock, write_mock
+    from genomeface_core.demo.mock import make_mock, write_mock
 
     rows = pick_genomes(3, min_bp=700_000, max_bp=2_000_000)
     genomes = {r["file"].split(".fna")[0]: read_genome(GENOMES / r["file"]) for r in rows}

@@ -15,7 +15,7 @@ def trained(tmp_path_factory):
     """A small network trained by the CLI on 6 real genomes (contig lengths and GC), 150 steps."""
     if not (GENOMES / "catalog.tsv").exists():
         pytest.skip(f"shared genomes not found at {GENOMES}")
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     d = tmp_path_factory.mktemp("abgenomes")
     for r in pick_genomes(6, min_bp=1_000_000, max_bp=2_500_000):
@@ -109,7 +109,7 @@ def test_bin_with_abundance_network(tmp_path, mock8, mock8_markers, trained):
 
 
 def test_bad_abundance_models(tmp_path, mock8, capsys):
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     _, paths = mock8
     bad = tmp_path / "bad.keras"
@@ -136,7 +136,7 @@ def test_shipped_network_loads_offline_and_is_equivariant():
 def test_model_flags_name_an_incompatible_model(tmp_path, mock8, capsys, trained):
     """--composition-model (alias of --composition) given the abundance network, and
     --abundance-model given a composition-shaped model: one line naming the file, exit 2."""
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     _, paths = mock8
     rc = main(["bin", "-i", paths["contigs"], "-a", paths["depth"], "-o", str(tmp_path / "o1"),

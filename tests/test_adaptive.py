@@ -16,8 +16,9 @@ FILES = ("pyrodigal__MIIJ01000039.fna.gz", "charcoal__GCA_001593925.1_ASM159392v
 def mock():
     if not all((GENOMES / f).exists() for f in FILES):
         pytest.skip(f"shared genomes not found at {GENOMES}")
-    from genomeface_core.mock import make_mock
-    from genomeface_core.train.sampler import fixed_windows, load_genomes
+    from genomeface_core.demo.mock import make_mock
+    from genomeface_core.train.sampler import load_genomes
+    from genomeface_core.embed.windows import fixed_windows
 
     G = load_genomes([GENOMES / f for f in FILES])
     m = make_mock(G, n_samples=1, seed=0)
@@ -90,7 +91,7 @@ def test_tiny_assembly_falls_back_through_the_pipeline(mock, tmp_path, caplog):
 def test_fast_fit_matches_the_shipped_fit(mock):
     """float32 + Lanczos (the adaptive fit) finds the directions of float64 + LAPACK eigh (the shipped fit)."""
     from genomeface_core.embed.adaptive import self_windows
-    from genomeface_core.train.linear import fit_lda
+    from genomeface_core.embed.lda import fit_lda
 
     seqs, lengths, _, _ = mock
     w = self_windows(seqs, lengths, per_contig=4, seed=0)
@@ -109,7 +110,7 @@ def test_cannot_link_pairs_change_the_between_scatter(mock):
     """Markers of the long contigs -> cannot-link pairs (each sharing a marker) -> another between-scatter."""
     from genomeface_core.embed.adaptive import cannot_link, self_windows
     from genomeface_core.markers import find_markers
-    from genomeface_core.train.linear import fit_lda
+    from genomeface_core.embed.lda import fit_lda
 
     seqs, lengths, _, _ = mock
     w = self_windows(seqs, lengths, per_contig=4, seed=0)

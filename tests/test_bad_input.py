@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from genomeface_core.cli import main
+from genomeface_core.cli.main import main
 
 GOOD = ">c1\n" + "ACGTTGCAAGGCTTAA" * 200 + "\n>c2\n" + "GGCATCGATTACAGTC" * 200 + "\n>c3\n" + "TTGACCA" * 500 + "\n"
 DEPTH = "contigname\tS1\tS2\nc1\t1.5\t2\nc2\t3\t4\nc3\t0\t1\n"

@@ -440,7 +440,7 @@ def test_bad_files_raise(dataset, tmp_path):
 
 def test_cli_embed_with_bams_uses_metabat_depths(dataset, tmp_path):
     """`genomeface embed -b ...` reads the BAMs by name; depths equal MetaBAT's for kept contigs."""
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     out = tmp_path / "emb.npz"
     rc = main(["-q", "embed", "-i", str(dataset["tmp"] / "contigs.fna"), "-b", *map(str, dataset["bams"]),

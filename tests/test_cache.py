@@ -36,7 +36,7 @@ class Stage:
     def __call__(self, path, min_contig_length):
         def compute():
             from genomeface_core.embed import get_composition
-            from genomeface_core.features import kmer_features
+            from genomeface_core.embed.kmers import kmer_features
             from genomeface_core.io.fasta import read_fasta
 
             self.calls += 1
@@ -255,7 +255,7 @@ def test_stage_lists_every_module_it_imports(stage):
 def test_stage_lists_hold_what_the_pipeline_calls():
     from genomeface_core.embed.abundance_net import get_abundance_model
     from genomeface_core.embed.adaptive import fit_adaptive
-    from genomeface_core.features import kmer_features
+    from genomeface_core.embed.kmers import kmer_features
     from genomeface_core.io.bam import read_bam_depths
     from genomeface_core.markers import find_markers
 

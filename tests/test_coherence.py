@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import genomeface_core
-from genomeface_core.coherence import gap_ratios
+from genomeface_core.cut.embedding_gap import gap_ratios
 from genomeface_core.io.fasta import read_fasta
 from genomeface_core.markers import find_markers
 
@@ -118,7 +118,7 @@ def test_depth_coherence_ejects_the_other_depth_into_a_bin_of_its_own(marker_poo
 
 
 def test_depth_coherence_off_or_without_depths_changes_nothing():
-    from genomeface_core.depth_coherence import eject_incoherent
+    from genomeface_core.cut.depth_coherence import eject_incoherent
 
     rng = np.random.default_rng(2)
     lab = np.repeat(np.arange(3), 50)
@@ -162,9 +162,9 @@ def test_demo_fragments_get_their_own_bins(tmp_path):
 
 def test_gap_ratio_within_and_between_clouds():
     """Two tight clouds far apart: merges inside a cloud have ratio ~1, the join between them far more."""
-    from genomeface_core.dendrogram import single_linkage
-    from genomeface_core.knn import knn_graph
-    from genomeface_core.mst import spanning_tree
+    from genomeface_core.graph.dendrogram import single_linkage
+    from genomeface_core.graph.knn import knn_graph
+    from genomeface_core.graph.mst import spanning_tree
 
     rng = np.random.default_rng(1)
     x = np.vstack([rng.normal(0, 0.05, (200, 8)) + 1, rng.normal(0, 0.05, (200, 8)) - 1])

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from genomeface_core.embed.raw import abundance_raw, composition_raw
-from genomeface_core.features import kmer_features
-from genomeface_core.knn import knn_approx, knn_exact
+from genomeface_core.embed.kmers import kmer_features
+from genomeface_core.graph.knn import knn_approx, knn_exact
 from genomeface_core.xp import get_xp, gpu_available
 
 
@@ -48,7 +48,7 @@ def test_xp_cpu_and_auto():
 @pytest.fixture(params=["hnsw", "ivf"])
 def candidate_index(request, monkeypatch):
     """knn_approx's candidate index: HNSW (<= IVF_MIN contigs) or IVF (above), forced."""
-    import genomeface_core.knn as K
+    import genomeface_core.graph.knn as K
     monkeypatch.setattr(K, "IVF_MIN", 0 if request.param == "ivf" else 10**9)
     return request.param
 

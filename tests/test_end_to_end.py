@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from genomeface_core.cli import main
+from genomeface_core.cli.main import main
 from benchmarks.lab.evaluate import evaluate, read_table
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genomeface_core.features import BLOCK_SIZES, N_FEATURES, kmer_features
+from genomeface_core.embed.kmers import BLOCK_SIZES, N_FEATURES, kmer_features
 
 COMP = {"A": "T", "C": "G", "G": "C", "T": "A"}
 RY = {"A": "R", "G": "R", "C": "Y", "T": "Y"}

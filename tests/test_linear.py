@@ -5,7 +5,7 @@ import pytest
 from genomeface_core.embed import COMPOSITIONS, get_composition
 from genomeface_core.embed.linear import DEFAULT_MODEL, load_linear, save_linear
 from genomeface_core.errors import InputError
-from genomeface_core.features import N_FEATURES
+from genomeface_core.embed.kmers import N_FEATURES
 
 from conftest import GENOMES, catalog
 
@@ -57,7 +57,8 @@ def test_linear_separates_real_genomes_better_than_tnf():
         pytest.skip(f"shared genomes not found at {GENOMES}")
     from genomeface_core.embed.raw import composition_raw
     from benchmarks.lab.folds import embedding_auroc
-    from genomeface_core.train.sampler import fixed_windows, load_genomes
+    from genomeface_core.train.sampler import load_genomes
+    from genomeface_core.embed.windows import fixed_windows
 
     rows = {r["file"]: r for r in catalog()}
     # two genomes of different genera and similar GC (0.554, 0.538) that raw TNF confuses

@@ -10,7 +10,13 @@ import numpy as np
 import pyrodigal
 import pytest
 
-from genomeface_core import markers, markers_fast, markers_seeds
+from genomeface_core import markers
+from genomeface_core.markers import calls as markers_calls
+from genomeface_core.markers import hmms as markers_hmms
+
+from genomeface_core.markers import fast as markers_fast
+
+from genomeface_core.markers import seeds as markers_seeds
 from genomeface_core.errors import InputError
 from genomeface_core.markers import (
     MARKER_IDS,
@@ -74,8 +80,8 @@ def test_marker_ids():
     assert list(MARKER_IDS) == sorted(MARKER_IDS)
     assert "COG0086" not in MARKER_IDS  # dropped by fetchMGs too
     assert all(m.startswith("COG") for m in MARKER_IDS)
-    hmms = markers._load_hmms()
-    assert markers._load_hmms() is hmms  # cached
+    hmms = markers_hmms.load_hmms()
+    assert markers_hmms.load_hmms() is hmms  # cached
     names = {h.name.decode() if isinstance(h.name, bytes) else h.name for h in hmms}
     assert set(MARKER_IDS) < names
     # calibrated allhits cutoffs, as fetchMGs sets them
@@ -185,10 +191,10 @@ def test_seed_scan_covers_marker_genes(cdiph):
     assert set(np.unique(rows[:, 1])) <= {1.0, -1.0}
     # ORFs are whole codons inside the contig
     assert (rows[:, 2] >= 0).all() and (rows[:, 3] <= len(seg)).all()
-    genes = markers._gene_finder().find_genes(seg)
+    genes = markers_calls.gene_finder().find_genes(seg)
     import pyhmmer
 
-    hmms = markers._load_hmms()
+    hmms = markers_hmms.load_hmms()
     names = [h.name.decode() if isinstance(h.name, bytes) else h.name for h in hmms]
     alphabet = hmms[0].alphabet
     block = pyhmmer.easel.DigitalSequenceBlock(alphabet, [

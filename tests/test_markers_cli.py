@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genomeface_core.cli import main
+from genomeface_core.cli.main import main
 
 
 def _lines(path):

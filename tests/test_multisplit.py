@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from conftest import GENOMES, pick_genomes
-from genomeface_core.cli import main
-from genomeface_core.concat_cli import concatenate
+from genomeface_core.cli.main import main
+from genomeface_core.cli.concat import concatenate
 from genomeface_core.errors import InputError
 from genomeface_core.io.fasta import read_fasta
-from genomeface_core.multisplit import sample_of, split_bins
+from genomeface_core.cut.multisplit import sample_of, split_bins
 
 
 def _cut(seq: bytes, rng: np.random.Generator) -> list[bytes]:

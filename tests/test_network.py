@@ -108,7 +108,7 @@ def test_bad_network_files(tmp_path):
 def test_train_network_command_then_bin(tmp_path, mock8, mock8_markers):
     from genomeface_core import bin as gf_bin
     from genomeface_core.embed import get_composition
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
 
     d = _three_genomes(tmp_path)
     out = tmp_path / "net"
@@ -129,7 +129,7 @@ def test_train_network_command_then_bin(tmp_path, mock8, mock8_markers):
 
 
 def test_train_network_bad_widths(tmp_path, capsys):
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
 
     assert main(["train-composition", "--genomes", str(tmp_path), "--kind", "network", "-o", str(tmp_path / "m"),
                  "--widths", "64"]) == 2
@@ -148,7 +148,8 @@ def _three_genomes(tmp_path):
 
 def test_batches_depend_on_seed_and_step_only(tmp_path):
     from genomeface_core.train.network import draw_batches
-    from genomeface_core.train.sampler import LengthDistribution, list_genomes, load_genomes
+    from genomeface_core.train.sampler import list_genomes, load_genomes
+    from genomeface_core.embed.windows import LengthDistribution
 
     G = load_genomes(list_genomes(_three_genomes(tmp_path)))
     cid = np.arange(3, dtype=np.int32)
@@ -168,7 +169,7 @@ def test_interrupted_run_resumes_to_the_same_model(tmp_path, monkeypatch):
 
     import genomeface_core.train.network as N
     from genomeface_core.embed.network import load_network
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
 
     d = _three_genomes(tmp_path)
     args = ["train-composition", "--genomes", str(d), "--kind", "network", "--seed", "3", "--batch-size", "32",
@@ -201,7 +202,7 @@ def test_interrupted_run_resumes_to_the_same_model(tmp_path, monkeypatch):
 
 
 def test_resume_refuses_other_settings(tmp_path, capsys):
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
 
     d = _three_genomes(tmp_path)
     args = ["train-composition", "--genomes", str(d), "--kind", "network", "--steps", "2", "--batch-size", "16",
@@ -235,7 +236,7 @@ def test_shipped_network_registry_entry():
 def test_concatenated_composition_is_a_weighted_cosine(tmp_path):
     from genomeface_core.embed import ENSEMBLE_SHARE, get_composition
     from genomeface_core.errors import InputError
-    from genomeface_core.features import kmer_features
+    from genomeface_core.embed.kmers import kmer_features
     from genomeface_core.io.fasta import read_genome
 
     if not (GENOMES / "catalog.tsv").exists():

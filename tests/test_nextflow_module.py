@@ -588,7 +588,7 @@ def test_stub_blocks_give_every_declared_output(demo, module, tmp_path):
 
 
 def test_bin_arguments_are_real_cli_options(tmp_path):
-    from genomeface_core.cli import build_parser
+    from genomeface_core.cli.main import build_parser
 
     bams = [tmp_path / "s1.bam", tmp_path / "s2.bam"]
     for p in bams + [tmp_path / "c.fna", tmp_path / "m1.tsv", tmp_path / "m2.tsv"]:
@@ -615,7 +615,7 @@ def test_bin_arguments_are_real_cli_options(tmp_path):
 
 @pytest.mark.parametrize("module", ["markers", "splitfasta"])
 def test_markers_and_split_arguments_are_real_cli_options(module, tmp_path):
-    from genomeface_core.cli import build_parser
+    from genomeface_core.cli.main import build_parser
 
     (tmp_path / "c.fna").touch()
     inputs = {"meta": META, "fasta": tmp_path / "c.fna", "chunks": 8}

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import genomeface_core
-from genomeface_core import output
-from genomeface_core.cli import main
+from genomeface_core.output import write as output
+from genomeface_core.cli.main import main
 from genomeface_core.errors import InputError, OutputError
 from genomeface_core.io.fasta import read_fasta
 
@@ -212,7 +212,7 @@ def test_read_only_at_write_time_is_an_output_error(earlier, mnt, monkeypatch):
 
 def test_failed_report_keeps_the_bins(earlier, tmp_path, capsys, caplog, monkeypatch):
     """report.html failing is a WARNING and a run.json entry; the bins replace the earlier result (rc 0)."""
-    import genomeface_core.report as report
+    import genomeface_core.output.report as report
 
     def broken(run):
         raise RuntimeError("renderer broke")
@@ -277,7 +277,7 @@ def test_killed_run_leaves_nothing_a_rerun_takes_for_a_result(earlier, tmp_path)
     pkl = tmp_path / "result.pkl"
     pkl.write_bytes(pickle.dumps((earlier["result"], earlier["seqs"])))
     out = tmp_path / "out"
-    script = ("import os, pickle, signal, sys; from genomeface_core.output import write_result; "
+    script = ("import os, pickle, signal, sys; from genomeface_core.output.write import write_result; "
               "r, s = pickle.load(open(sys.argv[1], 'rb')); "
               "write_result(r, s, sys.argv[2], extra={'markers.tsv': lambda p: os.kill(os.getpid(), signal.SIGKILL)})")
     r = subprocess.run([sys.executable, "-c", script, str(pkl), str(out)], capture_output=True, timeout=120)

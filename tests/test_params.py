@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from genomeface_core import params
-from genomeface_core.cli import build_parser
+from genomeface_core.cli.main import build_parser
 from genomeface_core.errors import InputError
 
 #: bin() keywords that are inputs/outputs/run control, not parameters of the method
@@ -140,7 +140,7 @@ def test_python_api_refuses_non_finite(tmp_path, p, text):
 @pytest.mark.parametrize("text", NON_FINITE)
 @pytest.mark.parametrize("p", FLOATS, ids=lambda p: p.name)
 def test_cli_refuses_non_finite(tmp_path, capsys, p, text):
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     fasta = tmp_path / "a.fna"
     fasta.write_text(GOOD_FASTA)
@@ -155,7 +155,7 @@ def test_cli_refuses_non_finite(tmp_path, capsys, p, text):
 @pytest.mark.parametrize("text", NON_FINITE)
 def test_embed_subcommand_refuses_non_finite(tmp_path, capsys, text):
     """``genomeface embed`` reaches embed_contigs without bin(): the table's check holds there too."""
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     fasta = tmp_path / "a.fna"
     fasta.write_text(GOOD_FASTA)

@@ -9,10 +9,11 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from genomeface_core.cli import main
+from genomeface_core.cli.main import main
 from genomeface_core.errors import InputError
-from genomeface_core.report import (PROJECTION, REPORT, bin_colours, projection, read_projection,
-                                    write_projection, write_report)
+from genomeface_core.graph.layout import projection
+from genomeface_core.output.report import (PROJECTION, REPORT, bin_colours, read_projection, write_projection,
+                                           write_report)
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +184,7 @@ def test_projection_follows_the_genomes(demo, method):
 
 
 def test_projection_subsamples_and_takes_the_binners_graph(demo):
-    from genomeface_core.knn import knn_exact
+    from genomeface_core.graph.knn import knn_exact
 
     _, emb, _ = demo
     x, y, w = emb["composition"], emb["abundance"], float(emb["abundance_weight"])

@@ -10,7 +10,7 @@ import pytest
 
 from genomeface_core.io.coverage import read_coverage
 from benchmarks.lab.reads import simulate_reads, write_metabat_depth
-from genomeface_core.mock import draw_contig_length, fragment, make_mock, sample_abundances, write_mock
+from genomeface_core.demo.mock import draw_contig_length, fragment, make_mock, sample_abundances, write_mock
 
 ROOT = Path(__file__).resolve().parents[1]
 

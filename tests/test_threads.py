@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent("""
     import numba
     from threadpoolctl import threadpool_info
     import genomeface_core
-    from genomeface_core import mst
+    from genomeface_core.graph import mst
     from genomeface_core.demo import write_demo
 
     threads, outdir, disable = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent("""
         seen.update(numba=numba.get_num_threads(),
                     native=sorted({i["num_threads"] for i in threadpool_info()}))
         return tree(*a, **kw)
-    mst.spanning_tree = spy  # bin() imports it from genomeface_core.mst when it runs
+    mst.spanning_tree = spy  # bin() imports it from genomeface_core.graph.mst when it runs
     paths = write_demo(outdir + "/in")
     genomeface_core.bin(paths["contigs"], paths["depth"], threads=threads, knn="exact")  # warm-up: JIT caches
     cpu, wall = time.process_time(), time.perf_counter()

@@ -17,7 +17,7 @@ def _small_genomes(tmp_path, n=3):
 
 
 def test_sampler_is_seeded_and_lengths_in_range():
-    from genomeface_core.train.sampler import LengthDistribution, sample_windows
+    from genomeface_core.embed.windows import LengthDistribution, sample_windows
 
     g = {"a": [b"ACGT" * 5000, b"GGCA" * 3000], "b": [b"ATTA" * 8000]}
     ld = LengthDistribution()
@@ -31,7 +31,7 @@ def test_sampler_is_seeded_and_lengths_in_range():
 
 
 def test_lda_recovers_discriminant_direction():
-    from genomeface_core.train.linear import fit_lda
+    from genomeface_core.embed.lda import fit_lda
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), 200)
@@ -45,9 +45,10 @@ def test_lda_recovers_discriminant_direction():
 def test_train_command_end_to_end(tmp_path):
     from genomeface_core.embed import get_composition
     from genomeface_core.embed.raw import composition_raw
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
     from benchmarks.lab.folds import embedding_auroc
-    from genomeface_core.train.sampler import fixed_windows, list_genomes, load_genomes
+    from genomeface_core.train.sampler import list_genomes, load_genomes
+    from genomeface_core.embed.windows import fixed_windows
 
     d, rows = _small_genomes(tmp_path)
     out = tmp_path / "model"
@@ -71,7 +72,7 @@ def test_train_command_end_to_end(tmp_path):
 
 
 def test_train_bad_inputs(tmp_path, capsys):
-    from genomeface_core.train.cli import main
+    from genomeface_core.cli.train import main
 
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -116,7 +117,7 @@ def test_bad_genome_is_one_line_error_naming_the_file(tmp_path, capsys, command,
     """Training reads genomes through io/fasta: a bad genome stops it with one line naming the file."""
     import gzip
 
-    from genomeface_core.cli import main
+    from genomeface_core.cli.main import main
 
     d = tmp_path / "genomes"
     d.mkdir()

@@ -7,11 +7,11 @@ from scipy.cluster.hierarchy import cophenet, linkage
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 
-from genomeface_core.dendrogram import single_linkage, to_scipy_linkage
+from genomeface_core.graph.dendrogram import single_linkage, to_scipy_linkage
 from genomeface_core.embed.raw import l2_normalise
-from genomeface_core.knn import knn_exact
-from genomeface_core.mst import spanning_tree
-from genomeface_core.selection import node_rewards, reward, select_bins
+from genomeface_core.graph.knn import knn_exact
+from genomeface_core.graph.mst import spanning_tree
+from genomeface_core.cut.selection import node_rewards, reward, select_bins
 
 
 def _points(n, seed, dim=6):
@@ -58,7 +58,7 @@ def test_bridging_spans_disconnected_knn_graph():
 def test_bridges_are_the_exact_nearest_cross_component_pairs(w):
     # 40 clusters of 25 (so 40 kNN components at k=4): each component's bridge must be
     # its true nearest pair to another component, found by the chord prefilter
-    from genomeface_core.mst import bridge_edges
+    from genomeface_core.graph.mst import bridge_edges
     rng = np.random.default_rng(1)
     x = l2_normalise(np.repeat(rng.normal(size=(40, 8)), 25, axis=0) + 0.15 * rng.normal(size=(1000, 8)))
     y = l2_normalise(np.abs(np.repeat(rng.normal(size=(40, 3)), 25, axis=0) + 0.1 * rng.normal(size=(1000, 3))))

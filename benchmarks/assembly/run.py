@@ -47,7 +47,7 @@ import reads  # noqa: E402
 import truth as truthmod  # noqa: E402
 from benchmarks.lab.evaluate import evaluate, grid_markdown, read_bins, read_truth  # noqa: E402
 from genomeface_core.io.fasta import format_fasta, read_fasta  # noqa: E402
-from genomeface_core.multisplit import split_bins  # noqa: E402
+from genomeface_core.cut.multisplit import split_bins  # noqa: E402
 
 SPLIT_SEP = "C"
 
@@ -234,7 +234,7 @@ def split_by_sample(assign: dict[str, str], sep: str) -> dict[str, str]:
     for c, b in assign.items():
         if b not in ("unbinned", ""):
             bins.setdefault(b, []).append(c)
-    # the engine's VAMB rules (genomeface_core.multisplit), so the harness scores what --split-sep names
+    # the engine's VAMB rules (genomeface_core.cut.multisplit), so the harness scores what --split-sep names
     name_of = {c: name for per in split_bins(bins, sep).values() for name, cs in per.items() for c in cs}
     return {c: name_of.get(c, b) for c, b in assign.items()}
 

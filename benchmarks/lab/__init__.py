@@ -6,5 +6,5 @@
 
 Import it as ``benchmarks.lab`` with the repository root on ``sys.path`` (the
 benchmark scripts and ``tests/conftest.py`` put it there).  It is not part of the
-``genomeface`` wheel; mock assemblies come from :mod:`genomeface_core.mock`.
+``genomeface`` wheel; mock assemblies come from :mod:`genomeface_core.demo.mock`.
 """

@@ -95,8 +95,8 @@ def fold_model(train: list[Genome], genomes: dict, path: str, *, seed: int = 0, 
     """Train (or reuse, if ``path`` exists) a linear model on the ``train`` genomes
     with the shipped defaults; classes are species keys.  Returns the model file."""
     from genomeface_core.embed.linear import save_linear
-    from genomeface_core.train.linear import fit_lda
-    from genomeface_core.train.sampler import sample_features
+    from genomeface_core.embed.lda import fit_lda
+    from genomeface_core.embed.windows import sample_features
     from genomeface_core.train.train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     if os.path.exists(path):

@@ -1,7 +1,7 @@
 """Benchmark-only simulation: paired-end reads from whole genomes, FASTQ and MetaBAT depth writers.
 
 Mock assemblies themselves (contigs, depths, truth) come from the engine's
-:mod:`genomeface_core.mock`, which the demo and training use as well.
+:mod:`genomeface_core.demo.mock`, which the demo and training use as well.
 """
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError
-from .linear import stored_mixing as linear_mixing
-from .network import stored_mixing as network_mixing
-from .raw import abundance_raw, composition_raw
+from genomeface_core.errors import InputError
+from genomeface_core.embed.linear import stored_mixing as linear_mixing
+from genomeface_core.embed.network import stored_mixing as network_mixing
+from genomeface_core.embed.raw import abundance_raw, composition_raw
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,12 @@ class Composition:
 
 
 def _linear(features: np.ndarray) -> np.ndarray:
-    from .linear import composition_linear
+    from genomeface_core.embed.linear import composition_linear
     return composition_linear(features)
 
 
 def _network(features: np.ndarray) -> np.ndarray:
-    from .network import shipped_network  # Keras / TensorFlow load on first use only
+    from genomeface_core.embed.network import shipped_network  # Keras / TensorFlow load on first use only
     return shipped_network().embed(features)
 
 
@@ -104,21 +104,21 @@ def get_composition(name: str | os.PathLike) -> Composition:
         first, _, second = key.partition("+")
         return combine(get_composition(first), get_composition(second))
     if key == "network":  # fail before any work when the nn extra is missing
-        from .network import require_nn
+        from genomeface_core.embed.network import require_nn
 
         require_nn("--composition network")
     if key in COMPOSITIONS:
         return COMPOSITIONS[key]
-    from .network import is_network_path
+    from genomeface_core.embed.network import is_network_path
 
     if is_network_path(key):  # .keras file or folder with model.keras (needs the nn extra)
-        from .network import get_network
+        from genomeface_core.embed.network import get_network
 
         net = get_network(key)  # raises InputError naming the file
         return Composition(key, net.embed, net.v1, net.v2,
                            f"composition network from {net.path} ({net.dims} dims)", per_contig=True)
     if os.path.exists(key) or key.endswith(".npz") or os.sep in key:
-        from .linear import get_model
+        from genomeface_core.embed.linear import get_model
 
         model = get_model(key)  # raises InputError naming the file
         return Composition(key, model.embed, model.v1, model.v2,

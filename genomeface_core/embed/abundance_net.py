@@ -32,11 +32,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..distance import check_mixing
-from ..errors import InputError
-from .keras_io import first_line, load_cached, load_keras_file, save_keras_file
-from .network import custom_layers, resolve
-from .raw import l2_normalise
+from genomeface_core.embed.mixing import check_mixing
+from genomeface_core.errors import InputError
+from genomeface_core.embed.keras_io import first_line, load_cached, load_keras_file, save_keras_file
+from genomeface_core.embed.network import custom_layers, resolve
+from genomeface_core.embed.raw import l2_normalise
 
 N_SAMPLE_FEATURES = 4
 DEFAULT_HIDDEN = 32

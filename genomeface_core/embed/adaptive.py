@@ -10,8 +10,8 @@ must-link idea, label-free).  Inside a run we
 2. cut ``per_contig`` random windows from each (1.5 kb to ``max_window`` bp,
    the training length distribution of the shipped metric, capped so that a
    window is a fraction of its contig) with
-   :func:`genomeface_core.train.sampler.sample_windows`;
-3. fit the shrinkage-LDA metric of :func:`genomeface_core.train.linear.fit_lda`
+   :func:`genomeface_core.embed.windows.sample_windows`;
+3. fit the shrinkage-LDA metric of :func:`genomeface_core.embed.lda.fit_lda`
    with one class per contig -- the same code that learned the shipped
    ``linear`` metric from reference genomes, here in float32 with the Lanczos
    eigensolver (the same metric on held-out data, about half the time);
@@ -39,11 +39,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..features import kmer_features
-from ..train.linear import fit_lda
-from ..train.sampler import LengthDistribution, sample_windows
-from . import Composition, combine, get_composition
-from .linear import LinearModel
+from genomeface_core.embed.kmers import kmer_features
+from genomeface_core.embed.lda import fit_lda
+from genomeface_core.embed.windows import LengthDistribution, sample_windows
+from genomeface_core.embed import Composition, combine, get_composition
+from genomeface_core.embed.linear import LinearModel
 
 log = logging.getLogger("genomeface")
 
@@ -132,7 +132,7 @@ def fit_self_metric(w: SelfWindows, *, dims: int = DIMS, shrinkage: float | str 
                     pair_weight: float = PAIR_WEIGHT, v1: float = 1.0, v2: float = 1.0) -> LinearModel:
     """The shrinkage-LDA metric of the windows ``w`` (one class per contig), fitted in ``dtype`` by ``solver``;
     ``pairs``: cannot-link contig pairs (:func:`cannot_link`) blended into the between-class
-    scatter with ``pair_weight`` (:func:`genomeface_core.train.linear.fit_lda`)."""
+    scatter with ``pair_weight`` (:func:`genomeface_core.embed.lda.fit_lda`)."""
     m = fit_lda(w.features, w.contig, dims=dims, shrinkage=shrinkage, dtype=np.dtype(dtype),
                 solver=solver, pairs=pairs, pair_weight=pair_weight)
     return LinearModel(v1, v2, dict(kind="adaptive", contigs=w.contigs, windows=len(w.contig),

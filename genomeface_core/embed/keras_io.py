@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from ..errors import InputError
+from genomeface_core.errors import InputError
 
 MODEL_FILE = "model.keras"
 

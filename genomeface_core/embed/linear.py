@@ -27,10 +27,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..distance import check_mixing
-from ..errors import InputError
-from ..features import N_FEATURES, feature_matrix
-from .raw import l2_normalise
+from genomeface_core.embed.mixing import check_mixing
+from genomeface_core.errors import InputError
+from genomeface_core.embed.kmers import N_FEATURES, feature_matrix
+from genomeface_core.embed.raw import l2_normalise
 
 FORMAT = "genomeface-linear"
 VERSION = 1

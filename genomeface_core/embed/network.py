@@ -19,13 +19,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..distance import check_mixing
-from ..errors import InputError
-from ..features import N_FEATURES, feature_matrix
-from .keras_io import MODEL_FILE, first_line, load_cached, load_keras_file, save_keras_file
-from .linear import StoredModel
-from .linear import stored_mixing as linear_mixing
-from .raw import l2_normalise
+from genomeface_core.embed.mixing import check_mixing
+from genomeface_core.errors import InputError
+from genomeface_core.embed.kmers import N_FEATURES, feature_matrix
+from genomeface_core.embed.keras_io import MODEL_FILE, first_line, load_cached, load_keras_file, save_keras_file
+from genomeface_core.embed.linear import StoredModel
+from genomeface_core.embed.linear import stored_mixing as linear_mixing
+from genomeface_core.embed.raw import l2_normalise
 
 META_FILE = "model.json"
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "network.keras")  # --composition network

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..features import tnf_columns
+from genomeface_core.embed.kmers import tnf_columns
 
 
 def l2_normalise(a: np.ndarray, inplace: bool = False) -> np.ndarray:
@@ -48,7 +48,7 @@ def column_stats(x: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndar
 def composition_raw(features: np.ndarray, kind: str = "kmer1712", dims: int | None = None) -> np.ndarray:
     """Standardised (optionally PCA-whitened) k-mer features as unit vectors.
 
-    ``features``: (n, 1712) frequencies from :func:`genomeface_core.features.kmer_features`.
+    ``features``: (n, 1712) frequencies from :func:`genomeface_core.embed.kmers.kmer_features`.
     ``dims``: keep this many principal components, each scaled to unit variance
     (None: no PCA).
     """

@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .compressed import open_input
+from genomeface_core.errors import InputError
+from genomeface_core.io.compressed import open_input
 
 
 @dataclass

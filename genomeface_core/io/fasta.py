@@ -16,8 +16,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .compressed import open_input
+from genomeface_core.errors import InputError
+from genomeface_core.io.compressed import open_input
 
 # IUPAC nucleotide codes (either case) plus '-' and '*' that some assemblers emit.
 _ALLOWED = b"ACGTUNRYKMSWBDHVacgtunrykmswbdhv-*"

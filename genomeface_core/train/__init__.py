@@ -13,4 +13,4 @@ Leave-genus-out folds and pair AUROC (benchmarks only) live in ``benchmarks/lab/
 """
 from __future__ import annotations
 
-from .train import read_labels, train_linear  # noqa: F401
+from genomeface_core.train.train import read_labels, train_linear  # noqa: F401

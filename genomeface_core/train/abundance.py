@@ -1,7 +1,7 @@
 """Train the co-abundance network on simulated multi-sample coverage (``genomeface train-abundance``).
 
 Training data: the reference genomes are cut into contigs by the mock
-simulator's heavy-tailed length model (:func:`genomeface_core.mock.fragment`),
+simulator's heavy-tailed length model (:func:`genomeface_core.demo.mock.fragment`),
 keeping each contig's length and GC.  Every step draws ``genomes_per_batch``
 distinct genomes and ``contigs_per_genome`` of their contigs, a sample count
 from ``sample_counts``, and a coverage scenario:
@@ -34,7 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from genomeface_core.errors import InputError
 
 log = logging.getLogger("genomeface")
 
@@ -61,7 +61,7 @@ class ContigPool:
 
 def contig_pool(genomes: Mapping[str, Sequence[bytes]], seed: int = 0, min_len: int = MIN_CONTIG) -> ContigPool:
     """Fragment each genome (heavy-tailed contig lengths) and record length and GC of each contig."""
-    from ..mock import fragment, gc_content
+    from genomeface_core.demo.mock import fragment, gc_content
 
     rng = np.random.default_rng(seed)
     names, lengths, gcs = [], [], []
@@ -157,9 +157,9 @@ def train_abundance(genomes: str | os.PathLike | Sequence[str], output: str | os
     """
     from tqdm import tqdm
 
-    from ..embed.abundance_net import DEFAULT_BLOCKS, DEFAULT_HIDDEN, build_abundance_model, save_abundance_model
-    from .network import limit_tf_threads
-    from .sampler import genome_name, list_genomes, load_genomes
+    from genomeface_core.embed.abundance_net import DEFAULT_BLOCKS, DEFAULT_HIDDEN, build_abundance_model, save_abundance_model
+    from genomeface_core.train.network import limit_tf_threads
+    from genomeface_core.train.sampler import genome_name, list_genomes, load_genomes
 
     try:
         import keras

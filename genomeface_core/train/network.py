@@ -34,9 +34,9 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..features import N_FEATURES, kmer_features
-from .sampler import LengthDistribution, sample_windows
+from genomeface_core.errors import InputError
+from genomeface_core.embed.kmers import N_FEATURES, kmer_features
+from genomeface_core.embed.windows import LengthDistribution, sample_windows
 
 log = logging.getLogger("genomeface")
 
@@ -55,7 +55,7 @@ def build_composition_model(widths: Sequence[int] = DEFAULT_WIDTHS, dims: int = 
     import keras
     from keras import layers
 
-    from ..embed.network import custom_layers
+    from genomeface_core.embed.network import custom_layers
 
     widths = tuple(int(w) for w in widths)
     if len(widths) != 2 or min(widths) < 1 or int(dims) < 1 or not 0 <= dropout < 1:
@@ -79,7 +79,7 @@ def build_training_model(embedder, n_classes: int, scale: float, margin: float):
     """``[features, labels] -> logits`` with a CurricularFace head on ``embedder``."""
     import keras
 
-    from .losses import curricular_face_layer
+    from genomeface_core.train.losses import curricular_face_layer
 
     x_in = keras.Input(shape=(N_FEATURES,), name="features")
     y_in = keras.Input(shape=(), dtype="int32", name="labels")
@@ -259,15 +259,15 @@ def train_network(genomes: str | os.PathLike | Sequence[str], output: str | os.P
     ``resume``: continue from that checkpoint (same settings; ``steps`` may grow).
     ``threads``: k-mer counting and TensorFlow threads.
     """
-    from .losses import DEFAULT_MARGIN, DEFAULT_SCALE
-    from .train import load_labelled_genomes
+    from genomeface_core.train.losses import DEFAULT_MARGIN, DEFAULT_SCALE
+    from genomeface_core.train.train import load_labelled_genomes
 
     try:
         import keras
     except ImportError:
         raise InputError(None, "--kind network needs TensorFlow: pip install 'genomeface[nn]'") from None
-    from ..embed.linear import stored_mixing
-    from ..embed.network import save_network
+    from genomeface_core.embed.linear import stored_mixing
+    from genomeface_core.embed.network import save_network
 
     if steps < 1 or batch < 2 or round_steps < 1 or checkpoint_every < 0:
         raise InputError(None, f"need steps >= 1, batch >= 2, checkpoint_every >= 0 "

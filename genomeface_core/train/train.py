@@ -9,8 +9,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from .sampler import LengthDistribution, genome_name, list_genomes, load_genomes, sample_features
+from genomeface_core.errors import InputError
+from genomeface_core.train.sampler import genome_name, list_genomes, load_genomes
+from genomeface_core.embed.windows import LengthDistribution, sample_features
 
 log = logging.getLogger("genomeface")
 
@@ -103,8 +104,8 @@ def train_linear(genomes: str | os.PathLike | Sequence[str], output: str | os.Pa
     ``v1, v2``: mixing constants stored with the model (default: those of the
     shipped linear metric, fitted by ``benchmarks/fit_mixing.py``).
     """
-    from ..embed.linear import save_linear
-    from .linear import fit_lda
+    from genomeface_core.embed.linear import save_linear
+    from genomeface_core.embed.lda import fit_lda
 
     t0 = time.perf_counter()
     G, names, cls = load_labelled_genomes(genomes, labels)
@@ -116,7 +117,7 @@ def train_linear(genomes: str | os.PathLike | Sequence[str], output: str | os.Pa
     m = fit_lda(X, y, dims=dims, shrinkage=shrinkage)
     del X
     if v1 is None or v2 is None:
-        from ..embed import COMPOSITIONS
+        from genomeface_core.embed import COMPOSITIONS
         ship = COMPOSITIONS.get("linear")
         v1 = ship.v1 if v1 is None and ship else v1
         v2 = ship.v2 if v2 is None and ship else v2

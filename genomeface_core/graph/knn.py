@@ -17,7 +17,7 @@
   1.000 at each, so the CPU crossover is 5,000 (small inputs stay exact, so
   tests and tiny runs do not depend on faiss' graph).
 
-Distances are float32 radians-like units (see :mod:`genomeface_core.distance`).
+Distances are float32 radians-like units (see :mod:`genomeface_core.graph.distance`).
 Nothing here is random: HNSW's level draws use faiss' fixed internal seed and
 the index is built on one thread; IVF's k-means has a fixed seed and sample and
 runs on one thread; so the same input gives the same graph.
@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .distance import pair_distance
-from .xp import to_numpy
+from genomeface_core.graph.distance import pair_distance
+from genomeface_core.xp import to_numpy
 
 
 def block_rows(n: int, budget_bytes: float = 2.5e8) -> int:

@@ -1,13 +1,13 @@
-"""``genomeface train-composition``: wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``."""
+"""``genomeface train-composition``: wired into :mod:`genomeface_core.cli.main` by ``add_parser``/``run``."""
 from __future__ import annotations
 
 import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from .sampler import LengthDistribution
-    from .network import DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, DEFAULT_NET_DIMS, DEFAULT_STEPS, DEFAULT_WIDTHS
-    from .train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
+    from genomeface_core.embed.windows import LengthDistribution
+    from genomeface_core.train.network import DEFAULT_BATCH, DEFAULT_CHECKPOINT_EVERY, DEFAULT_NET_DIMS, DEFAULT_STEPS, DEFAULT_WIDTHS
+    from genomeface_core.train.train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     ld = LengthDistribution()
     p = subparsers.add_parser(
@@ -55,7 +55,7 @@ def parse_numbers(text: str, flag: str, kind: type = float, form: str = "N,N,...
     >>> parse_numbers("1,2.5", "--mixing")
     [1.0, 2.5]
     """
-    from ..errors import InputError
+    from genomeface_core.errors import InputError
 
     try:
         return [kind(x) for x in text.split(",")]
@@ -65,8 +65,8 @@ def parse_numbers(text: str, flag: str, kind: type = float, form: str = "N,N,...
 
 def parse_mixing(text: str | None) -> tuple[float, float] | None:
     """``--mixing V1,V2`` of both training commands (None when not given), checked as model files are."""
-    from ..distance import check_mixing
-    from ..errors import InputError
+    from genomeface_core.embed.mixing import check_mixing
+    from genomeface_core.errors import InputError
 
     if not text:
         return None
@@ -78,13 +78,13 @@ def parse_mixing(text: str | None) -> tuple[float, float] | None:
 
 
 def run(args) -> int:
-    from ..errors import InputError
-    from .sampler import LengthDistribution
-    from .train import DEFAULT_DIMS, train_linear
+    from genomeface_core.errors import InputError
+    from genomeface_core.embed.windows import LengthDistribution
+    from genomeface_core.train.train import DEFAULT_DIMS, train_linear
 
     network = getattr(args, "kind", "linear") == "network"
     if args.dims is None:
-        from .network import DEFAULT_NET_DIMS
+        from genomeface_core.train.network import DEFAULT_NET_DIMS
         args.dims = DEFAULT_NET_DIMS if network else DEFAULT_DIMS
     if args.shrinkage != "ledoit-wolf":
         try:
@@ -104,7 +104,7 @@ def run(args) -> int:
     except ValueError as e:
         raise InputError(None, str(e)) from None
     if network:
-        from .network import train_network
+        from genomeface_core.train.network import train_network
 
         widths = tuple(parse_numbers(args.widths, "--widths", int, "W1,W2"))
         if len(widths) != 2 or min(widths) < 1:
@@ -128,11 +128,11 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (``python -m genomeface_core.train.cli ...``) until wired into the main CLI."""
+    """Standalone entry (``python -m genomeface_core.cli.train ...``) until wired into the main CLI."""
     import logging
     import sys
 
-    from ..errors import InputError
+    from genomeface_core.errors import InputError
 
     parser = argparse.ArgumentParser(prog="genomeface")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -11,7 +11,7 @@ the gap between two clouds.  The *gap ratio* of a merge is
 (lengths weight the estimate because long contigs' embeddings are precise).
 The marker reward cannot see sequence without markers, so selection uses the
 ratio to refuse merges that markers cannot vouch for (see
-:mod:`genomeface_core.selection`).  Measured on merges whose smaller side holds
+:mod:`genomeface_core.cut.selection`).  Measured on merges whose smaller side holds
 >= 50 kb: within one genome gap <= 1.24 (demo) and <= 1.43 (benchmark
 ``strains`` mock, 268 merges); between genomes 1.15-2.9.
 
@@ -48,7 +48,7 @@ def _gaps(children, heights, lengths, nn):
 def gap_ratios(children: np.ndarray, heights: np.ndarray, lengths: np.ndarray, nn_dist: np.ndarray) -> np.ndarray:
     """Gap ratio (n-1,) of every merge (row t of ``children`` is node n+t).
 
-    ``heights``: join distances from :func:`genomeface_core.dendrogram.single_linkage`;
+    ``heights``: join distances from :func:`genomeface_core.graph.dendrogram.single_linkage`;
     ``lengths``: contig lengths (bp); ``nn_dist``: each contig's distance to its
     nearest neighbour (column 0 of the kNN distances, self excluded).
     """

@@ -45,7 +45,7 @@ def balanced_chunks(lengths: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from . import params
+    from genomeface_core import params
 
     p = subparsers.add_parser(
         "split-fasta", help="split an assembly into N chunks of about equal bp (for genomeface markers)",
@@ -61,10 +61,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from . import params
-    from .errors import InputError
-    from .io.fasta import format_fasta, read_fasta
-    from .output import check_outdir
+    from genomeface_core import params
+    from genomeface_core.errors import InputError
+    from genomeface_core.io.fasta import format_fasta, read_fasta
+    from genomeface_core.output.write import check_outdir
 
     params.validate(dict(min_contig_length=args.min_contig_length))
     if args.chunks < 1:

@@ -15,18 +15,19 @@ import logging
 import os
 import sys
 
-from . import __version__, params
-from .errors import InputError
+from genomeface_core import params
+from genomeface_core.version import __version__
+from genomeface_core.errors import InputError
 
 #: Subcommands that live in their own module: name -> module with
 #: ``add_parser(subparsers)`` and ``run(args) -> int`` (imported when the parser is built).
 SUBCOMMANDS = {
-    "train-composition": ".train.cli",
-    "train-abundance": ".train.abundance_cli",
-    "report": ".report_cli",
-    "markers": ".markers_cli",
-    "split-fasta": ".split_cli",
-    "concatenate": ".concat_cli",
+    "train-composition": ".train",
+    "train-abundance": ".train_abundance",
+    "report": ".report",
+    "markers": ".markers",
+    "split-fasta": ".split",
+    "concatenate": ".concat",
 }
 
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true",
                    help="replace an earlier genomeface result in OUTDIR (a folder holding run.json and only the "
                         "files bin writes); never a folder that is or holds an input, the cache, /, ~ or the "
-                        "working directory (genomeface_core/output.py, tests/test_output_safety.py)")
+                        "working directory (genomeface_core/output/write.py, tests/test_output_safety.py)")
     b.add_argument("--cache", metavar="DIR", help="stage cache folder: BAM depths, embeddings and marker genes "
                    "are stored here keyed by the inputs' content and reused by a rerun (default: none)")
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
     try:
         if args.command == "bin":
-            from .pipeline import bin as run_bin
+            from genomeface_core.pipeline import bin as run_bin
             res = run_bin(args.contigs, args.coverage, bams=args.bams, outdir=args.outdir, force=args.force,
                           cache=args.cache,
                           progress=sys.stderr.isatty() if args.progress is None else args.progress,
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "embed":
             import numpy as np
 
-            from .pipeline import embed_contigs
+            from genomeface_core.pipeline import embed_contigs
             e = embed_contigs(args.contigs, args.coverage, bams=args.bams, **_param_values(args))
             n = len(e.composition)
             np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in SUBCOMMANDS:
             return importlib.import_module(SUBCOMMANDS[args.command], __package__).run(args)
         elif args.command == "demo-data":
-            from .demo import write_demo
+            from genomeface_core.demo import write_demo
             paths = write_demo(args.outdir, seed=args.seed)
             print("\n".join(f"{k}\t{v}" for k, v in paths.items()))
     except InputError as exc:

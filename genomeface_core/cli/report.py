@@ -1,6 +1,6 @@
 """``genomeface report OUTDIR``: (re)write OUTDIR/report.html from a bin output folder.
 
-Wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``.  A bad folder
+Wired into :mod:`genomeface_core.cli.main` by ``add_parser``/``run``.  A bad folder
 is an InputError and a write fault (read-only folder, full disk) an
 OutputError: one line naming the path, exit 2, the old report left as it was.
 """
@@ -23,8 +23,8 @@ def run(args) -> int:
     import os
     import sys
 
-    from .output import REPORT, write_error
-    from .report import write_report
+    from genomeface_core.output.write import REPORT, write_error
+    from genomeface_core.output.report import write_report
 
     try:
         path = write_report(args.outdir)  # InputError -> one line and exit 2 in cli.main

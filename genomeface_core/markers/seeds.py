@@ -1,6 +1,6 @@
 """Six-frame seed scan: find the ORFs of contigs that can hold a marker gene.
 
-The fast marker path (:mod:`genomeface_core.markers_fast`) calls genes only
+The fast marker path (:mod:`genomeface_core.markers.fast`) calls genes only
 where a marker can be.  This module finds those places without calling
 genes, BLAST's two-hit method on HMMER's scores:
 
@@ -179,9 +179,9 @@ def seed_table(k: int = 6, threshold: float = 8.5, groups: tuple[str, ...] = MUR
     k-mer scoring >= ``threshold`` bits against some window of an HMM."""
     import pyhmmer
 
-    from genomeface_core.markers import _load_hmms
+    from genomeface_core.markers.hmms import load_hmms
 
-    hmms = _load_hmms()
+    hmms = load_hmms()
     if len(hmms) > 64:
         raise ValueError("seed entries pack the HMM index in 6 bits")
     bg = np.asarray(pyhmmer.plan7.Background(hmms[0].alphabet).residue_frequencies)[:20]

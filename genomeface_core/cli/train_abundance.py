@@ -1,11 +1,11 @@
-"""``genomeface train-abundance``: wired into :mod:`genomeface_core.cli` by ``add_parser``/``run``."""
+"""``genomeface train-abundance``: wired into :mod:`genomeface_core.cli.main` by ``add_parser``/``run``."""
 from __future__ import annotations
 
 import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from .abundance import (DEFAULT_CONTIGS_PER_GENOME, DEFAULT_GENOMES_PER_BATCH, DEFAULT_STEPS, DEFAULT_TAU,
+    from genomeface_core.train.abundance import (DEFAULT_CONTIGS_PER_GENOME, DEFAULT_GENOMES_PER_BATCH, DEFAULT_STEPS, DEFAULT_TAU,
                             TRAIN_SAMPLE_COUNTS)
 
     p = subparsers.add_parser(
@@ -36,9 +36,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     import sys
 
-    from ..errors import InputError
-    from .abundance import train_abundance
-    from .cli import parse_mixing, parse_numbers
+    from genomeface_core.errors import InputError
+    from genomeface_core.train.abundance import train_abundance
+    from genomeface_core.cli.train import parse_mixing, parse_numbers
 
     counts = parse_numbers(args.sample_counts, "--sample-counts", int, "integers N,N,...")
     v = parse_mixing(args.mixing)

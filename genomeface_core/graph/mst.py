@@ -14,9 +14,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
-from .distance import distance_from_cosines
-from .knn import block_rows
-from .xp import to_numpy
+from genomeface_core.graph.distance import distance_from_cosines
+from genomeface_core.graph.knn import block_rows
+from genomeface_core.xp import to_numpy
 
 # SciPy's sparse graphs treat an explicit 0 as "no edge"; identical contigs get this instead.
 _TINY = np.float32(1e-12)

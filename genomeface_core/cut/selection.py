@@ -19,7 +19,7 @@ cost.  A merge is *substantial* when its smaller side holds >= ``min_side_bp``;
 markers *vouch* for it when, had the sides been two genomes, they would be
 expected to share >= ``min_shared`` markers (TP_a * TP_b / |M|), so an
 absence of duplicates is evidence.  A substantial merge that markers do not
-vouch for and whose embedding gap ratio (:mod:`genomeface_core.coherence`)
+vouch for and whose embedding gap ratio (:mod:`genomeface_core.cut.embedding_gap`)
 exceeds ``max_gap`` blocks its node and every ancestor up to the next
 substantial merge that markers vouch for: blocked nodes cannot be bins.
 """
@@ -127,9 +127,9 @@ def select_bins(children: np.ndarray, marker_counts: np.ndarray, min_purity: flo
                 max_gap: float = 2.0, min_shared: float = 4.0):
     """Partition contigs by the reward-maximising cut of the dendrogram.
 
-    ``children``: (n-1, 2) from :func:`genomeface_core.dendrogram.single_linkage`.
+    ``children``: (n-1, 2) from :func:`genomeface_core.graph.dendrogram.single_linkage`.
     ``marker_counts``: (n, |M|) copies of each marker per contig.
-    ``gaps``: gap ratio of every merge (:func:`genomeface_core.coherence.gap_ratios`)
+    ``gaps``: gap ratio of every merge (:func:`genomeface_core.cut.embedding_gap.gap_ratios`)
     and ``lengths`` (bp) of the contigs; without them no merge is refused.
     ``min_side_bp``, ``max_gap``, ``min_shared``: see the module docstring.
     Returns (labels int64 (n,), -1 = unbinned; total reward of the cut;

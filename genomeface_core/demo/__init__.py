@@ -15,15 +15,15 @@ Bacillus amyloliquefaciens pyhmmer ``tests/data/seqs/1390.SAMEA104415756.OFHT010
 =========================  =====================================================  ========
 
 They are cut into contigs and given depths in 3 samples by
-:func:`genomeface_core.mock.make_mock` with a fixed seed.
+:func:`genomeface_core.demo.mock.make_mock` with a fixed seed.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .io.fasta import read_genome
-from .mock import make_mock, write_mock
+from genomeface_core.io.fasta import read_genome
+from genomeface_core.demo.mock import make_mock, write_mock
 
 
 def _sources() -> dict[str, Path]:

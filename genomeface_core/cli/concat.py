@@ -1,6 +1,6 @@
 """``genomeface concatenate``: per-sample assemblies -> one FASTA with sample-prefixed names.
 
-The first step of multi-split binning (see :mod:`genomeface_core.multisplit`),
+The first step of multi-split binning (see :mod:`genomeface_core.cut.multisplit`),
 compatible with VAMB's ``src/concatenate.py`` (RasmussenLab/vamb b146fb6,
 ``vambtools.concatenate_fasta_ios``): contigs shorter than ``--min-length``
 (default 2000, as VAMB's ``-m``) are dropped, the rest renamed
@@ -18,9 +18,9 @@ import os
 import tempfile
 from typing import Sequence
 
-from .errors import InputError
-from .io.fasta import format_fasta, read_fasta
-from .multisplit import DEFAULT_SEP
+from genomeface_core.errors import InputError
+from genomeface_core.io.fasta import format_fasta, read_fasta
+from genomeface_core.cut.multisplit import DEFAULT_SEP
 
 #: VAMB concatenate.py's default minimum contig length (bp).
 DEFAULT_MIN_LENGTH = 2000

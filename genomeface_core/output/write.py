@@ -35,39 +35,23 @@ import errno
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
-from .bins import BIN_COLUMNS, UNBINNED
-from .errors import InputError, OutputError
-from .io.fasta import format_fasta
+from genomeface_core.cut.bins import BIN_COLUMNS, UNBINNED
+from genomeface_core.errors import InputError, OutputError
+from genomeface_core.io.fasta import format_fasta
+from genomeface_core.output.files import (BINS, REPORT, RESULT_NAMES, RUN_JSON, TEMP_PREFIX,  # noqa: F401
+                                          PARTIAL, partial_name)
 
 if TYPE_CHECKING:
-    from .pipeline import BinResult
+    from genomeface_core.cut.bins import BinResult
 
 __all__ = ["BIN_COLUMNS", "UNBINNED", "RESULT_NAMES", "check_outdir", "input_paths", "partial_name",
            "write_error", "write_result"]
 
 log = logging.getLogger("genomeface")
-
-BINS = "bins"
-RUN_JSON = "run.json"
-REPORT = "report.html"  # report.REPORT is this name (report.py imports this module, not the reverse)
-#: every name ``genomeface bin`` writes in its output folder; ``bins/`` holds only ``*.fna`` files
-RESULT_NAMES = frozenset({BINS, "clusters.tsv", "unbinned.fna", "bins.tsv", "markers.tsv", "projection.tsv",
-                          "depth_ejected.tsv", RUN_JSON, REPORT})
-#: the temporary sibling a run writes into (renamed onto the output folder when complete)
-TEMP_PREFIX = ".genomeface-"
-#: a file being replaced in place (report.html, run.json): ``.<name>.<pid>.tmp``, see :func:`partial_name`
-_PARTIAL = re.compile(r"\.(?P<name>[^/]+)\.\d+\.tmp")
-
-
-def partial_name(name: str) -> str:
-    """Name of the temporary file that replaces ``name`` in the same folder (one rename: atomic)."""
-    return f".{name}.{os.getpid()}.tmp"
-
 
 def input_paths(params: Mapping) -> list[str]:
     """The files a run reads, from ``bin()``'s params: contigs, coverage table, BAMs and the
@@ -76,7 +60,7 @@ def input_paths(params: Mapping) -> list[str]:
     paths = [params.get("contigs"), params.get("coverage"), *(params.get("bams") or []),
              *([markers] if isinstance(markers, (str, os.PathLike)) else markers or [])]
     if params.get("bams"):
-        from .io.bam import _index_path
+        from genomeface_core.io.bam import _index_path
         paths += [_index_path(os.fspath(b)) for b in params["bams"]]
     for model in (params.get("composition"), params.get("abundance")):  # a name or PATH[+PATH]
         paths += [p for p in str(model or "").split("+") if p and os.path.exists(p)]
@@ -106,7 +90,7 @@ def _protected(inputs: Iterable[str], cache: str | os.PathLike | None) -> list[t
 def _not_a_result(folder: str, entries: list[str]) -> str | None:
     """Why ``folder`` (with ``entries``) is not an earlier genomeface result, or None when it is."""
     for name in sorted(entries):
-        m = _PARTIAL.fullmatch(name)
+        m = PARTIAL.fullmatch(name)
         if name not in RESULT_NAMES and not (m and m["name"] in RESULT_NAMES):
             return f"it holds {name!r}, which genomeface does not write"
         path = os.path.join(folder, name)
@@ -309,7 +293,7 @@ def _remove_empty(folders: list[str]) -> None:
 def _add_report(final: str, outdir, run_info: dict) -> None:
     """Write report.html into the finished folder; a failure is a WARNING (the bins stay), and
     run.json's ``report`` says ``report.html`` or ``failed: <reason>``."""
-    from .report import write_report
+    from genomeface_core.output.report import write_report
 
     try:
         write_report(final)

@@ -23,7 +23,7 @@ log = logging.getLogger("genomeface")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from . import params
+    from genomeface_core import params
 
     p = subparsers.add_parser(
         "markers", help="call the 40 marker genes on one FASTA (chunk); contig<TAB>marker table for bin --markers",
@@ -45,8 +45,8 @@ def call_markers(contigs: str | os.PathLike, *, min_contig_length: int, threads:
     counts is the uint16 (n, 40) array of :func:`~genomeface_core.markers.find_markers`."""
     import numpy as np
 
-    from .io.fasta import read_fasta
-    from .markers import find_markers
+    from genomeface_core.io.fasta import read_fasta
+    from genomeface_core.markers import find_markers
 
     allc = read_fasta(contigs)
     kept = allc.subset(np.flatnonzero(allc.lengths >= min_contig_length))
@@ -57,7 +57,7 @@ def call_markers(contigs: str | os.PathLike, *, min_contig_length: int, threads:
 
 def _write_atomic(path: str, names, counts) -> None:
     """Write the table next to ``path`` and rename it into place: no partial file on failure."""
-    from .markers import write_markers_tsv
+    from genomeface_core.markers import write_markers_tsv
 
     parent = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".genomeface-markers-", dir=parent)
@@ -71,8 +71,8 @@ def _write_atomic(path: str, names, counts) -> None:
 
 
 def run(args) -> int:
-    from . import params
-    from .errors import InputError
+    from genomeface_core import params
+    from genomeface_core.errors import InputError
 
     params.validate(dict(min_contig_length=args.min_contig_length, threads=args.threads))
     out = os.fspath(args.output)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .selection import tp_fp
+from genomeface_core.cut.selection import tp_fp
 
 
 @nb.njit(cache=True, nogil=True)
@@ -88,7 +88,7 @@ def rescue_unbinned(knn_idx: np.ndarray, labels: np.ndarray, marker_counts: np.n
     ``knn_idx``: (n, k) neighbour indices; ``labels``: (n,) bin ids, -1 unbinned;
     ``marker_counts``: (n, |M|).  Returns (new labels, number of contigs rescued).
     ``knn_dist`` (n, k, ascending), ``lengths`` (bp) and ``max_gap``: the DP's
-    gap rule (:mod:`genomeface_core.coherence`) applied to each join: a contig
+    gap rule (:mod:`genomeface_core.cut.embedding_gap`) applied to each join: a contig
     joins bin b only when its nearest neighbour in b is within ``max_gap`` x
     max(b's length-weighted mean nearest-neighbour distance, the contig's own),
     so rounds cannot creep across a gap the cut refused.
