@@ -12,8 +12,8 @@ import pytest
 from genomeface_core.cli.main import main
 from genomeface_core.errors import InputError
 from genomeface_core.graph.layout import projection
-from genomeface_core.output.report import (PROJECTION, REPORT, bin_colours, read_projection, write_projection,
-                                           write_report)
+from genomeface_core.output.plots import bin_colours
+from genomeface_core.output.report import PROJECTION, REPORT, read_projection, write_projection, write_report
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The report's 2-D picture of the contigs, in the binning geometry: a PCA plane or a UMAP-style
 layout of the binner's own kNN graph (Numba, deterministic for a seed).  Drawn by
-:mod:`genomeface_core.output.report`; written to ``projection.tsv``.
+:mod:`genomeface_core.output.plots`; written to ``projection.tsv``.
 """
 from __future__ import annotations
 

@@ -1,20 +1,12 @@
 """``report.html``: one self-contained page that shows a binning result.
 
 Read from an output folder of ``genomeface bin`` (``bins.tsv``, ``clusters.tsv``,
-``run.json``; ``projection.tsv`` and ``unbinned.fna`` when present) and drawn as
-inline SVG with NumPy only: no network, no plotting library, no external CSS or
-JavaScript (one inline script sorts the bin table).  Figures:
-
-* completeness vs contamination per bin, with the MIMAG tiers (>= 90% / <= 5%
-  high quality, >= 50% / <= 10% medium) as lines and shaded regions;
-* bin size vs GC, coloured by mean depth;
-* the 2-D projection of the contig embeddings (:func:`projection`), coloured by
-  bin, unbinned contigs grey;
-* seconds (and MB of memory, when ``run.json`` has ``memory_mb``) per stage;
-* a sortable bin table (size, N50, GC, depth, quality) and the run's parameters.
-
-Every point carries an SVG ``<title>`` (shown on hover).  Problems with the
-folder's files are :class:`InputError` naming the file; nothing is written then.
+``run.json``; ``projection.tsv``, ``unbinned.fna`` and ``depth_ejected.tsv`` when
+present): summary cards, the figures of :mod:`genomeface_core.output.plots`, a
+sortable bin table, the contigs depth coherence moved and the run's parameters.
+No network, no external CSS or JavaScript (one inline script sorts the tables).
+Problems with the folder's files are :class:`InputError` naming the file;
+nothing is written then.
 """
 from __future__ import annotations
 
@@ -30,21 +22,13 @@ import numpy as np
 from genomeface_core.errors import InputError
 from genomeface_core.cut.bins import UNBINNED
 from genomeface_core.output.files import EJECTED, PROJECTION, REPORT, partial_name  # noqa: F401
+from genomeface_core.output.plots import bin_colours, projection_figure, quality_figure, size_gc_figure, stages_figure
+from genomeface_core.output.style import CSS, JS
 
 PathLike = str | os.PathLike
 
 #: bins.tsv columns the report needs (output.BIN_COLUMNS may add more: they are shown as they are)
 NEEDED_COLUMNS = ["bin", "contigs", "size_bp", "n50_bp", "gc", "mean_depth", "completeness", "contamination"]
-#: pipeline order of the stages in run.json's timings (JSON sorts them by name); others follow
-STAGE_ORDER = ["read", "depths", "features", "embed", "abundance", "markers", "knn", "mst", "dendrogram",
-               "select", "rescue", "projection", "write"]
-_GREY = "#c4c4c4"
-# Tableau-20-like palette, strong colours first; bins beyond it get golden-angle hues
-_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-            "#bcbd22", "#393b79", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-            "#f7b6d2", "#9edae5", "#dbdb8d", "#637939"]
-_VIRIDIS = ["#440154", "#482878", "#3e4a89", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58",
-            "#b5de2b", "#fde725"]
 
 
 def write_projection(path: PathLike, names: list[str], xy: np.ndarray) -> None:
@@ -196,6 +180,130 @@ def _read_ejected(path: Path, clusters: dict[str, str]) -> list[tuple[str, str, 
     return rows
 
 
+# ----------------------------------------------------------------------------- the page
+
+def render(run: _Run) -> str:
+    """The report page for a read output folder (HTML text), one section a line."""
+    order = [b["bin"] for b in sorted(run.bins, key=lambda b: -b["size_bp"])]  # largest first: colours, legend
+    colours = bin_colours(order)
+    title = f"genomeface report: {os.path.basename(str(run.info.get('parameters', {}).get('contigs', ''))) or 'bins'}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width,initial-scale=1"><style>{CSS}</style></head>
+<body><main>
+{_header(run, title)}
+{_figures(run.bins, colours)}
+{_projection_section(run, order, colours)}
+{_bin_table(run.bins, colours)}
+{_ejected_section(run.ejected, run.bins)}
+{_stages_section(run.info)}
+{_parameters_section(run.info)}
+</main><script>{JS}</script></body></html>
+"""
+
+
+def _header(run: _Run, title: str) -> str:
+    """Title, a line on the run (version, samples, embeddings, input) and the summary cards."""
+    info, params = run.info, run.info.get("parameters", {})
+    samples = info.get("samples") or []
+    sub = (f"genomeface {html.escape(str(info.get('version', '?')))} &middot; "
+           f"{len(samples)} sample{'s' if len(samples) != 1 else ''} &middot; composition "
+           f"<code>{html.escape(str(params.get('composition', '?')))}</code>, abundance "
+           f"<code>{html.escape(str(params.get('abundance', '?')))}</code> &middot; "
+           f"{html.escape(str(params.get('contigs', '')))}")
+    cards = "".join(f'<div class="card"><b>{v}</b><span>{t}</span></div>' for v, t in _cards(run))
+    return f'<h1>{html.escape(title)}</h1><p class="sub">{sub}</p>\n<div class="cards">{cards}</div>'
+
+
+def _cards(run: _Run) -> list[tuple[object, str]]:
+    """(value, caption) of the summary cards: bins, bins per quality tier, contigs and Mbp binned."""
+    bins, params = run.bins, run.info.get("parameters", {})
+    tiers = [_quality_tier(b["completeness"], b["contamination"]) for b in bins]
+    binned_bp = sum(b["size_bp"] for b in bins)
+    n_binned = sum(v != UNBINNED for v in run.clusters.values())
+    total_bp = binned_bp + run.unbinned_bp if run.unbinned_bp is not None else None
+    cards = [(len(bins), "bins"), (tiers.count("high"), "high quality (&ge;90% / &le;5%)"),
+             (tiers.count("medium"), "medium quality (&ge;50% / &le;10%)"),
+             (f"{n_binned} / {len(run.clusters)}", f"contigs binned (&ge; {params.get('min_contig_length', '?')} bp)")]
+    if total_bp:
+        cards.append((f"{binned_bp / 1e6:.1f} / {total_bp / 1e6:.1f}",
+                      f"Mbp binned ({100 * binned_bp / total_bp:.0f}%)"))
+    return cards
+
+
+def _figures(bins: list[dict], colours: dict[str, str]) -> str:
+    """The per-bin figures side by side (quality; size, GC and depth), or a note that there is no bin."""
+    if not bins:
+        return '<section><h2>Bins</h2><p>No bin reached the minimum bin size.</p></section>'
+    return (f'<div class="grid2"><section><h2>Completeness and contamination</h2>'
+            f'{quality_figure(bins, colours)}<p class="cap">One circle per bin (area ~ size), estimated '
+            f'from 40 universal single-copy marker genes. Shaded: MIMAG high-quality (&ge;90% complete, '
+            f'&le;5% contaminated) and medium-quality (&ge;50%, &le;10%) drafts.</p></section>'
+            f'<section><h2>Size, GC and depth</h2>{size_gc_figure(bins)}<p class="cap">One circle per bin; '
+            f'colour: length-weighted mean depth over the samples (log scale). Bins of one genome '
+            f'split in two share GC and depth.</p></section></div>')
+
+
+def _projection_section(run: _Run, order: list[str], colours: dict[str, str]) -> str:
+    """The embedding projection and how it was made, or a note that the folder has no projection.tsv."""
+    if run.proj_names is None or not len(run.proj_names):
+        return (f'<section><h2>Embedding projection</h2><p class="cap">No {PROJECTION} in this folder '
+                f'(written by genomeface bin from this version on).</p></section>')
+    method = run.info.get("projection", "layout")
+    w = float(run.info.get("abundance_weight_used") or 0)
+    how = ("on the first two principal axes of the concatenated embeddings [composition, &radic;w &middot; "
+           "abundance], the space the binner's distance approximates" if method == "pca" else
+           "laid out from the kNN graph of the binner's own distance (UMAP-style: neighbours pulled together, "
+           "other contigs pushed apart), so groups are the binner's view; gaps between groups have no scale")
+    return (f'<section><h2>Embedding projection</h2>'
+            f'{projection_figure(run.proj_names, run.proj_xy, run.clusters, order, colours, method)}'
+            f'<p class="cap">{_shown(len(run.proj_names), len(run.clusters))} {how} '
+            f'(abundance weight w = {w:.3g}). '
+            f'Grey: unbinned. One bin in two separate groups is a merge worth checking; one group in '
+            f'two colours, a genome split across bins.</p></section>')
+
+
+def _shown(n: int, total: int) -> str:
+    """How many contigs the projection shows.
+
+    >>> _shown(5, 5), _shown(2, 5)
+    ('5 contigs', 'A random sample of 2 of the 5 contigs')
+    """
+    return f"{n} contigs" if n >= total else f"A random sample of {n} of the {total} contigs"
+
+
+def _bin_table(bins: list[dict], colours: dict[str, str]) -> str:
+    """The sortable bin table: swatch, quality tier, the bins.tsv numbers (Mbp, kb, %), columns added later."""
+    head = ["bin", "quality", "completeness (%)", "contamination (%)", "size (Mbp)", "contigs", "N50 (kb)",
+            "GC (%)", "mean depth"]
+    extra = [c for c in (bins[0] if bins else {}) if c not in NEEDED_COLUMNS]  # columns added to bins.tsv later
+    rank = {"high": 0, "medium": 1, "low": 2}
+    rows = []
+    for b in bins:
+        tier = _quality_tier(b["completeness"], b["contamination"])
+        cells = [f'<td data-v="{html.escape(b["bin"])}"><span class="sw" style="background:{colours[b["bin"]]}">'
+                 f'</span>{html.escape(b["bin"])}</td>',
+                 f'<td class="{tier}" data-v="{rank[tier]}">{tier}</td>',
+                 f'<td>{b["completeness"]:.1f}</td>', f'<td>{b["contamination"]:.1f}</td>',
+                 f'<td data-v="{b["size_bp"]}">{b["size_bp"] / 1e6:.3f}</td>', f'<td>{b["contigs"]}</td>',
+                 f'<td data-v="{b["n50_bp"]}">{b["n50_bp"] / 1e3:.1f}</td>', f'<td>{100 * b["gc"]:.1f}</td>',
+                 f'<td>{b["mean_depth"]:.3g}</td>'] + [f'<td>{html.escape(b[c])}</td>' for c in extra]
+        rows.append(f'<tr>{"".join(cells)}</tr>')
+    return (f'<section><h2>Bins</h2><p class="cap">Click a column to sort.</p><div class="tablewrap">'
+            f'<table id="bins-table" class="sortable"><thead><tr>'
+            f'{"".join(f"<th>{html.escape(h)}</th>" for h in head + extra)}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div></section>')
+
+
+def _quality_tier(c: float, k: float) -> str:
+    """MIMAG tier of a bin of completeness ``c`` and contamination ``k`` (%).
+
+    >>> _quality_tier(95, 5), _quality_tier(95, 6), _quality_tier(49, 0)
+    ('high', 'medium', 'low')
+    """
+    return "high" if c >= 90 and k <= 5 else "medium" if c >= 50 and k <= 10 else "low"
+
+
 def _ejected_section(rows: list[tuple[str, str, str]] | None, bins: list[dict], limit: int = 200) -> str:
     """The contigs depth coherence took out of their bins: per bin pair, then the first ``limit`` contigs."""
     if rows is None:
@@ -220,345 +328,13 @@ def _ejected_section(rows: list[tuple[str, str, str]] | None, bins: list[dict], 
             f'<p class="cap">Contigs: {listed}{more}.</p></section>')
 
 
-# ----------------------------------------------------------------------------- SVG drawing
-
-def bin_colours(bins: list[str]) -> dict[str, str]:
-    """A colour per bin, in the given order (palette, then golden-angle hues); unbinned grey.
-
-    >>> bin_colours(["bin1", "bin2"])
-    {'bin1': '#1f77b4', 'bin2': '#ff7f0e', 'unbinned': '#c4c4c4'}
-    """
-    out = {}
-    for i, b in enumerate(bins):
-        out[b] = _PALETTE[i] if i < len(_PALETTE) else f"hsl({(i * 137.508) % 360:.0f},62%,42%)"
-    out[UNBINNED] = _GREY
-    return out
-
-
-def _viridis(t: float) -> str:
-    """Colour of t in [0, 1] on the viridis map (linear between 10 anchors)."""
-    t = min(max(t, 0.0), 1.0) * (len(_VIRIDIS) - 1)
-    i = min(int(t), len(_VIRIDIS) - 2)
-    a, b = (np.array([int(c[k:k + 2], 16) for k in (1, 3, 5)]) for c in _VIRIDIS[i:i + 2])
-    r, g, bl = np.rint(a + (b - a) * (t - i)).astype(int)
-    return f"#{r:02x}{g:02x}{bl:02x}"
-
-
-def nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
-    """About ``n`` round tick values covering [lo, hi] (steps of 1, 2 or 5 x 10^k).
-
-    >>> nice_ticks(0, 100)
-    [0, 20, 40, 60, 80, 100]
-    """
-    if hi <= lo:
-        hi = lo + 1.0
-    raw = (hi - lo) / max(n - 1, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    return [round(first + i * step, 10) for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """Ticks for a log axis over [lo > 0, hi]: 1-2-5 per decade, or round linear steps within one decade.
-
-    >>> log_ticks(0.3, 12)
-    [0.5, 1.0, 2.0, 5.0, 10.0]
-    >>> log_ticks(1.0, 4.5)
-    [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]
-    """
-    out = []
-    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        out += [m * 10.0 ** e for m in (1, 2, 5) if lo <= m * 10.0 ** e <= hi]
-    if len(out) < 3:
-        out = [float(t) for t in nice_ticks(lo, hi, 8) if t > 0]
-    return out
-
-
-def _num(v: float) -> str:
-    return f"{v:.4g}"
-
-
-class _Plot:
-    """A scatter/bar panel: data -> pixel maps, axes, ticks and labels as SVG strings."""
-
-    def __init__(self, xlim, ylim, *, width=600, height=420, xlog=False, ylog=False, margin=(20, 20, 56, 64)):
-        self.w, self.h = width, height
-        self.top, self.right, self.bottom, self.left = margin
-        self.xlim, self.ylim, self.xlog, self.ylog = xlim, ylim, xlog, ylog
-        self.parts: list[str] = []
-
-    def _t(self, v, lim, log):
-        v = np.asarray(v, dtype=np.float64)
-        if log:
-            v, lim = np.log10(v), (math.log10(lim[0]), math.log10(lim[1]))
-        return (v - lim[0]) / ((lim[1] - lim[0]) or 1.0)
-
-    def x(self, v):
-        return self.left + self._t(v, self.xlim, self.xlog) * (self.w - self.left - self.right)
-
-    def y(self, v):
-        return self.h - self.bottom - self._t(v, self.ylim, self.ylog) * (self.h - self.top - self.bottom)
-
-    def axes(self, xlabel: str, ylabel: str, xticks, yticks, fmt=_num) -> None:
-        x0, x1, y0, y1 = self.left, self.w - self.right, self.h - self.bottom, self.top
-        p = self.parts
-        for t in xticks:
-            px = float(self.x(t))
-            p.append(f'<line class="grid" x1="{px:.1f}" x2="{px:.1f}" y1="{y0}" y2="{y1}"/>'
-                     f'<text class="tick" x="{px:.1f}" y="{y0 + 16}" text-anchor="middle">{fmt(t)}</text>')
-        for t in yticks:
-            py = float(self.y(t))
-            p.append(f'<line class="grid" x1="{x0}" x2="{x1}" y1="{py:.1f}" y2="{py:.1f}"/>'
-                     f'<text class="tick" x="{x0 - 6}" y="{py + 4:.1f}" text-anchor="end">{fmt(t)}</text>')
-        p.append(f'<rect class="frame" x="{x0}" y="{y1}" width="{x1 - x0}" height="{y0 - y1}"/>')
-        p.append(f'<text class="label" x="{(x0 + x1) / 2:.1f}" y="{self.h - 14}" text-anchor="middle">'
-                 f'{html.escape(xlabel)}</text>')
-        p.append(f'<text class="label" transform="translate(16,{(y0 + y1) / 2:.1f}) rotate(-90)" '
-                 f'text-anchor="middle">{html.escape(ylabel)}</text>')
-
-    def svg(self, fig_id: str, title: str) -> str:
-        return (f'<svg id="{fig_id}" class="fig" viewBox="0 0 {self.w} {self.h}" width="{self.w}" '
-                f'height="{self.h}" xmlns="http://www.w3.org/2000/svg" role="img">'
-                f'<title>{html.escape(title)}</title>{"".join(self.parts)}</svg>')
-
-
-def _quality_tier(c: float, k: float) -> str:
-    return "high" if c >= 90 and k <= 5 else "medium" if c >= 50 and k <= 10 else "low"
-
-
-def _fig_quality(bins: list[dict], colours: dict[str, str]) -> str:
-    ymax = max([15.0] + [1.1 * b["contamination"] for b in bins])
-    p = _Plot((0, 103), (0, ymax))  # room for the circles of complete bins
-    x, y = p.x, p.y
-    # tier regions first, under everything (medium, then high on top of it)
-    for (c, k, cls) in ((50, 10, "tier-medium"), (90, 5, "tier-high")):
-        p.parts.append(f'<rect class="{cls}" x="{float(x(c)):.1f}" y="{float(y(k)):.1f}" '
-                       f'width="{float(x(100) - x(c)):.1f}" height="{float(y(0) - y(k)):.1f}"/>')
-    p.axes("completeness (%, 40 single-copy markers)", "contamination (%)", nice_ticks(0, 100, 11),
-           nice_ticks(0, ymax))
-    for c in (50, 90):
-        p.parts.append(f'<line class="tier" x1="{float(x(c)):.1f}" x2="{float(x(c)):.1f}" '
-                       f'y1="{float(y(0)):.1f}" y2="{float(y(ymax)):.1f}"/>')
-    for k in (5, 10):
-        p.parts.append(f'<line class="tier" x1="{float(x(0)):.1f}" x2="{float(x(100)):.1f}" '
-                       f'y1="{float(y(k)):.1f}" y2="{float(y(k)):.1f}"/>')
-    big = max([b["size_bp"] for b in bins] + [1])
-    scale = 9 if len(bins) <= 50 else 5  # hundreds of bins share 41 x 41 marker-count positions
-    for b in sorted(bins, key=lambda b: -b["size_bp"]):  # small bins drawn last, on top
-        r = 2.5 + scale * math.sqrt(b["size_bp"] / big)
-        p.parts.append(
-            f'<circle class="bin" data-bin="{html.escape(b["bin"])}" cx="{float(x(b["completeness"])):.1f}" '
-            f'cy="{float(y(b["contamination"])):.1f}" r="{r:.1f}" fill="{colours[b["bin"]]}">'
-            f'<title>{_tooltip(b)}</title></circle>')
-    # tier names over the circles (haloed, so they stay legible)
-    p.parts.append(f'<text class="note" x="{float(x(99)):.1f}" y="{float(y(5)) - 4:.1f}" text-anchor="end">'
-                   f'high quality</text><text class="note" x="{float(x(89)):.1f}" y="{float(y(10)) - 4:.1f}" '
-                   f'text-anchor="end">medium quality</text>')
-    return p.svg("fig-quality", "completeness vs contamination per bin")
-
-
-def _tooltip(b: dict) -> str:
-    return html.escape(f'{b["bin"]}: {b["size_bp"] / 1e6:.2f} Mbp in {b["contigs"]} contigs, '
-                       f'N50 {b["n50_bp"] / 1e3:.1f} kb, GC {100 * b["gc"]:.1f}%, depth {b["mean_depth"]:.3g}, '
-                       f'completeness {b["completeness"]:.1f}%, contamination {b["contamination"]:.1f}%')
-
-
-def _fig_size_gc(bins: list[dict]) -> str:
-    size = np.array([b["size_bp"] for b in bins], dtype=float) / 1e6
-    gc = np.array([100 * b["gc"] for b in bins])
-    depth = np.array([b["mean_depth"] for b in bins])
-    lo, hi = (size.min() / 1.3, size.max() * 1.3) if len(size) else (0.1, 10)
-    glo, ghi = (math.floor(gc.min() / 5) * 5 - 2, math.ceil(gc.max() / 5) * 5 + 2) if len(gc) else (20, 80)
-    p = _Plot((lo, hi), (glo, ghi), xlog=True, margin=(20, 96, 56, 64))
-    p.axes("bin size (Mbp, log scale)", "GC (%)", log_ticks(lo, hi), nice_ticks(glo, ghi))
-    has_depth = bool(len(depth)) and float(depth.max()) > 0
-    ld = np.log10(np.maximum(depth, 1e-3)) if has_depth else np.zeros(len(bins))
-    dlo, dhi = (float(ld.min()), float(ld.max())) if len(ld) else (0.0, 1.0)
-    for b, sx, sy, v in sorted(zip(bins, size, gc, ld), key=lambda t: t[0]["size_bp"], reverse=True):
-        fill = _viridis((v - dlo) / ((dhi - dlo) or 1.0)) if has_depth else "#4c72b0"
-        p.parts.append(f'<circle class="bin" data-bin="{html.escape(b["bin"])}" cx="{float(p.x(sx)):.1f}" '
-                       f'cy="{float(p.y(sy)):.1f}" r="6" fill="{fill}"><title>{_tooltip(b)}</title></circle>')
-    if has_depth:  # colour bar
-        bx, by, bh = p.w - p.right + 22, p.top + 10, 200
-        stops = "".join(f'<stop offset="{i / (len(_VIRIDIS) - 1):.3f}" stop-color="{c}"/>'
-                        for i, c in enumerate(_VIRIDIS))
-        p.parts.append(f'<defs><linearGradient id="viridis" x1="0" y1="1" x2="0" y2="0">{stops}'
-                       f'</linearGradient></defs><rect x="{bx}" y="{by}" width="14" height="{bh}" '
-                       f'fill="url(#viridis)"/><text class="tick" x="{bx - 6}" y="{by - 14}">mean depth</text>')
-        for t in (dlo, (dlo + dhi) / 2, dhi):
-            ty = by + bh - (t - dlo) / ((dhi - dlo) or 1.0) * bh
-            p.parts.append(f'<text class="tick" x="{bx + 18}" y="{ty + 4:.1f}">{10 ** t:.3g}</text>')
-    return p.svg("fig-size-gc", "bin size vs GC, coloured by mean depth")
-
-
-def _fig_projection(names: list[str], xy: np.ndarray, clusters: dict[str, str], order: list[str],
-                    colours: dict[str, str], method: str, max_points: int = 20000) -> str:
-    keep = np.arange(len(names))
-    if len(keep) > max_points:  # deterministic sample: the page stays a few MB
-        keep = np.sort(np.random.default_rng(0).choice(len(keep), max_points, replace=False))
-    lab = np.array([clusters[names[i]] for i in keep], dtype=object)
-    pts = xy[keep]
-    pad = lambda lo, hi: (lo - 0.04 * (hi - lo or 1), hi + 0.04 * (hi - lo or 1))  # noqa: E731
-    xlim = pad(float(pts[:, 0].min()), float(pts[:, 0].max())) if len(pts) else (0, 1)
-    ylim = pad(float(pts[:, 1].min()), float(pts[:, 1].max())) if len(pts) else (0, 1)
-    p = _Plot(xlim, ylim, width=820, height=620, margin=(20, 180, 56, 64))
-    if method == "pca":
-        p.axes("PC 1", "PC 2", nice_ticks(*xlim), nice_ticks(*ylim))
-    else:  # a graph layout's coordinates carry no units: no tick values
-        p.axes("layout 1", "layout 2", [], [])
-    groups = [UNBINNED] + order  # unbinned first: the bins are drawn over it
-    for g in groups:
-        m = lab == g
-        if not m.any():
-            continue
-        px, py = p.x(pts[m, 0]), p.y(pts[m, 1])
-        r = 1.8 if g == UNBINNED else 2.4
-        dots = "".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r}"/>' for a, b in zip(px, py))
-        p.parts.append(f'<g class="contigs" data-bin="{html.escape(g)}" fill="{colours[g]}" '
-                       f'fill-opacity="{0.55 if g == UNBINNED else 0.8}"><title>{html.escape(g)}: '
-                       f'{int(m.sum())} contigs</title>{dots}</g>')
-    # legend: the largest bins, then unbinned
-    lx, ly = p.w - p.right + 16, p.top + 8
-    shown = order[:24]
-    for i, g in enumerate(shown + [UNBINNED]):
-        p.parts.append(f'<circle class="legend" cx="{lx + 5}" cy="{ly + 16 * i}" r="5" fill="{colours[g]}"/>'
-                       f'<text class="tick" x="{lx + 16}" y="{ly + 16 * i + 4}">{html.escape(g)}</text>')
-    if len(order) > len(shown):
-        p.parts.append(f'<text class="tick" x="{lx}" y="{ly + 16 * (len(shown) + 1) + 4}">'
-                       f'+{len(order) - len(shown)} more bins</text>')
-    return p.svg("fig-projection", "2-D projection of the contig embeddings, coloured by bin")
-
-
-def _ordered_stages(timings: dict) -> list[str]:
-    known = [s for s in STAGE_ORDER if s in timings]
-    return known + sorted(s for s in timings if s not in STAGE_ORDER)
-
-
-def _fig_stages(timings: dict, memory: dict | None, reused: list[str] = ()) -> str:
-    """Horizontal bars per stage: seconds, and peak RSS (MiB) when ``memory`` is given.
-
-    ``reused``: stages read back from the stage cache (labelled "cached").
-    """
-    stages = _ordered_stages(timings)
-    cols = [("seconds", "time", timings)] + ([("peak RSS at the end of the stage (MiB)", "memory", memory)]
-                                              if memory else [])
-    row_h, label_w, bar_w, gap, top = 24, 150, 300, 130, 36
-    width = label_w + len(cols) * (bar_w + gap)
-    height = top + row_h * len(stages) + 16
-    parts = []
-    for ci, (name, kind, values) in enumerate(cols):
-        x0 = label_w + ci * (bar_w + gap)
-        vals = [values.get(s) for s in stages]
-        known = [float(v) for v in vals if isinstance(v, (int, float))]
-        vmax = max(known + [1e-9])
-        total = f" (total {sum(known):.1f})" if kind == "time" else ""
-        parts.append(f'<text class="label" x="{x0}" y="{top - 14}">{name}{total}</text>')
-        for i, (s, v) in enumerate(zip(stages, vals)):
-            yy = top + i * row_h
-            if not isinstance(v, (int, float)):  # not measured on this platform
-                parts.append(f'<text class="tick" x="{x0}" y="{yy + row_h / 2 + 4}">n/a</text>')
-                continue
-            w = bar_w * float(v) / vmax
-            parts.append(f'<rect class="bar {kind}" data-stage="{html.escape(s)}" x="{x0}" y="{yy + 3}" '
-                         f'width="{w:.1f}" height="{row_h - 8}"><title>{html.escape(s)}: {v:.4g}</title></rect>'
-                         f'<text class="tick" x="{x0 + w + 6:.1f}" y="{yy + row_h / 2 + 4}">{v:.3g}</text>')
-    for i, s in enumerate(stages):
-        tag = ' <tspan class="cached">(cached)</tspan>' if s in reused else ""
-        parts.append(f'<text class="tick" x="{label_w - 8}" y="{top + i * row_h + row_h / 2 + 4}" '
-                     f'text-anchor="end">{html.escape(s)}{tag}</text>')
-    return (f'<svg id="fig-stages" class="fig" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'xmlns="http://www.w3.org/2000/svg" role="img"><title>time and memory per stage</title>'
-            f'{"".join(parts)}</svg>')
-
-
-# ----------------------------------------------------------------------------- the page
-
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;margin:0;
- background:#f6f7f9}
-main{max-width:1480px;margin:0 auto;padding:18px 28px 40px}
-h1{font-size:22px;margin:6px 0 2px}h2{font-size:17px;margin:0 0 6px}
-.sub{color:#555;margin:0 0 14px}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:10px 0 18px}
-.card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:10px 16px;min-width:150px}
-.card b{display:block;font-size:22px}.card span{color:#555;font-size:12.5px}
-.grid2{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
-.grid2>section{flex:1 1 560px;min-width:0}
-section{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:14px 16px;margin:0 0 18px}
-.cap{color:#555;font-size:12.5px;margin:4px 0 0}
-svg.fig{max-width:100%;height:auto;font-family:inherit}
-svg .grid{stroke:#eceef1}svg .frame{fill:none;stroke:#888}
-svg .tick{font-size:11.5px;fill:#444}svg .label{font-size:13px;fill:#222}
-svg .note{font-size:11.5px;fill:#2d6a2d;font-style:italic;paint-order:stroke;stroke:#fff;stroke-width:3px}
-svg .tier{stroke:#5a8f5a;stroke-dasharray:5 4;stroke-width:1.2}
-svg .tier-high{fill:#d9f0d3}svg .tier-medium{fill:#f3f7e4}
-svg circle.bin{stroke:#222;stroke-width:.8;fill-opacity:.85}
-svg .bar.time{fill:#4c72b0}svg .cached{fill:#2d6a2d;font-style:italic}svg .bar.memory{fill:#dd8452}
-table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
-th,td{padding:4px 10px;border-bottom:1px solid #e6e8eb;text-align:right}
-th{background:#f0f2f5;cursor:pointer;user-select:none;position:sticky;top:0}
-th:first-child,td:first-child{text-align:left}
-th.asc:after{content:' \\25B2'}th.desc:after{content:' \\25BC'}
-.tablewrap{max-height:560px;overflow:auto}
-.sw{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}
-.high{color:#1b7a1b;font-weight:600}.medium{color:#8a6d00}.low{color:#999}
-table.params td{text-align:left}table.params td:first-child{color:#555}
-code{font-size:12.5px}
-"""
-
-# sorts a table by the clicked column: numeric when every cell parses as a number
-_JS = """
-document.querySelectorAll('table.sortable').forEach(function(t){
- t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
-  var b=t.tBodies[0],rows=Array.from(b.rows),asc=!th.classList.contains('asc');
-  t.querySelectorAll('th').forEach(function(h){h.classList.remove('asc','desc')});
-  th.classList.add(asc?'asc':'desc');
-  var v=function(r){return r.cells[i].getAttribute('data-v')||r.cells[i].textContent};
-  var num=rows.every(function(r){return !isNaN(parseFloat(v(r)))});
-  rows.sort(function(a,c){var x=v(a),y=v(c);
-   var d=num?parseFloat(x)-parseFloat(y):x.localeCompare(y,undefined,{numeric:true});return asc?d:-d});
-  rows.forEach(function(r){b.appendChild(r)});});});});
-"""
-
-
-def _bin_table(bins: list[dict], colours: dict[str, str]) -> str:
-    head = ["bin", "quality", "completeness (%)", "contamination (%)", "size (Mbp)", "contigs", "N50 (kb)",
-            "GC (%)", "mean depth"]
-    extra = [c for c in (bins[0] if bins else {}) if c not in NEEDED_COLUMNS]  # columns added to bins.tsv later
-    rank = {"high": 0, "medium": 1, "low": 2}
-    rows = []
-    for b in bins:
-        tier = _quality_tier(b["completeness"], b["contamination"])
-        cells = [f'<td data-v="{html.escape(b["bin"])}"><span class="sw" style="background:{colours[b["bin"]]}">'
-                 f'</span>{html.escape(b["bin"])}</td>',
-                 f'<td class="{tier}" data-v="{rank[tier]}">{tier}</td>',
-                 f'<td>{b["completeness"]:.1f}</td>', f'<td>{b["contamination"]:.1f}</td>',
-                 f'<td data-v="{b["size_bp"]}">{b["size_bp"] / 1e6:.3f}</td>', f'<td>{b["contigs"]}</td>',
-                 f'<td data-v="{b["n50_bp"]}">{b["n50_bp"] / 1e3:.1f}</td>', f'<td>{100 * b["gc"]:.1f}</td>',
-                 f'<td>{b["mean_depth"]:.3g}</td>'] + [f'<td>{html.escape(b[c])}</td>' for c in extra]
-        rows.append(f'<tr>{"".join(cells)}</tr>')
-    return (f'<div class="tablewrap"><table id="bins-table" class="sortable"><thead><tr>'
-            f'{"".join(f"<th>{html.escape(h)}</th>" for h in head + extra)}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></div>')
-
-
-def _kv_table(items: list[tuple[str, object]]) -> str:
-    def fmt(v):
-        if isinstance(v, (list, tuple)):
-            return ", ".join(map(str, v)) if v else "none"
-        return "none" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
-    return ('<table class="params">' + "".join(f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(fmt(v))}"
-                                               f"</code></td></tr>" for k, v in items) + "</table>")
-
-
-def _shown(n: int, total: int) -> str:
-    """How many contigs the projection shows.
-
-    >>> _shown(5, 5), _shown(2, 5)
-    ('5 contigs', 'A random sample of 2 of the 5 contigs')
-    """
-    return f"{n} contigs" if n >= total else f"A random sample of {n} of the {total} contigs"
+def _stages_section(info: dict) -> str:
+    """Time (and memory, when run.json has ``memory_mb``) per stage; empty without timings."""
+    if not info.get("timings"):
+        return ""
+    memory = info.get("memory_mb") if isinstance(info.get("memory_mb"), dict) else None
+    return (f'<section><h2>Time{" and memory" if memory else ""} per stage</h2>'
+            f'{stages_figure(info.get("timings", {}), memory, _reused(info))}</section>')
 
 
 def _reused(info: dict) -> list[str]:
@@ -567,81 +343,29 @@ def _reused(info: dict) -> list[str]:
     return [str(s) for s in c.get("reused", [])] if isinstance(c, dict) else []
 
 
-def render(run: _Run) -> str:
-    """The report page for a read output folder (HTML text)."""
-    bins, info, params = run.bins, run.info, run.info.get("parameters", {})
-    order = [b["bin"] for b in sorted(bins, key=lambda b: -b["size_bp"])]
-    colours = bin_colours(order)
-    tiers = [_quality_tier(b["completeness"], b["contamination"]) for b in bins]
-    binned_bp = sum(b["size_bp"] for b in bins)
-    n_binned = sum(v != UNBINNED for v in run.clusters.values())
-    total_bp = binned_bp + run.unbinned_bp if run.unbinned_bp is not None else None
-    cards = [(len(bins), "bins"), (tiers.count("high"), "high quality (&ge;90% / &le;5%)"),
-             (tiers.count("medium"), "medium quality (&ge;50% / &le;10%)"),
-             (f"{n_binned} / {len(run.clusters)}", f"contigs binned (&ge; {params.get('min_contig_length', '?')} bp)")]
-    if total_bp:
-        cards.append((f"{binned_bp / 1e6:.1f} / {total_bp / 1e6:.1f}",
-                      f"Mbp binned ({100 * binned_bp / total_bp:.0f}%)"))
-    cards_html = "".join(f'<div class="card"><b>{v}</b><span>{t}</span></div>' for v, t in cards)
-    title = f"genomeface report: {os.path.basename(str(params.get('contigs', ''))) or 'bins'}"
-    samples = info.get("samples") or []
-    sub = (f"genomeface {html.escape(str(info.get('version', '?')))} &middot; "
-           f"{len(samples)} sample{'s' if len(samples) != 1 else ''} &middot; composition "
-           f"<code>{html.escape(str(params.get('composition', '?')))}</code>, abundance "
-           f"<code>{html.escape(str(params.get('abundance', '?')))}</code> &middot; "
-           f"{html.escape(str(params.get('contigs', '')))}")
-    if bins:
-        figs = (f'<div class="grid2"><section><h2>Completeness and contamination</h2>'
-                f'{_fig_quality(bins, colours)}<p class="cap">One circle per bin (area ~ size), estimated '
-                f'from 40 universal single-copy marker genes. Shaded: MIMAG high-quality (&ge;90% complete, '
-                f'&le;5% contaminated) and medium-quality (&ge;50%, &le;10%) drafts.</p></section>'
-                f'<section><h2>Size, GC and depth</h2>{_fig_size_gc(bins)}<p class="cap">One circle per bin; '
-                f'colour: length-weighted mean depth over the samples (log scale). Bins of one genome '
-                f'split in two share GC and depth.</p></section></div>')
-    else:
-        figs = '<section><h2>Bins</h2><p>No bin reached the minimum bin size.</p></section>'
-    if run.proj_names is not None and len(run.proj_names):
-        method = info.get("projection", "layout")
-        w = float(info.get("abundance_weight_used") or 0)
-        how = ("on the first two principal axes of the concatenated embeddings [composition, &radic;w &middot; "
-               "abundance], the space the binner's distance approximates" if method == "pca" else
-               "laid out from the kNN graph of the binner's own distance (UMAP-style: neighbours pulled together, "
-               "other contigs pushed apart), so groups are the binner's view; gaps between groups have no scale")
-        proj = (f'<section><h2>Embedding projection</h2>'
-                f'{_fig_projection(run.proj_names, run.proj_xy, run.clusters, order, colours, method)}'
-                f'<p class="cap">{_shown(len(run.proj_names), len(run.clusters))} {how} '
-                f'(abundance weight w = {w:.3g}). '
-                f'Grey: unbinned. One bin in two separate groups is a merge worth checking; one group in '
-                f'two colours, a genome split across bins.</p></section>')
-    else:
-        proj = (f'<section><h2>Embedding projection</h2><p class="cap">No {PROJECTION} in this folder '
-                f'(written by genomeface bin from this version on).</p></section>')
-    memory = info.get("memory_mb") if isinstance(info.get("memory_mb"), dict) else None
-    stages = (f'<section><h2>Time{" and memory" if memory else ""} per stage</h2>'
-              f'{_fig_stages(info.get("timings", {}), memory, _reused(info))}</section>') if info.get("timings") else ""
-    run_items = [(k, params[k]) for k in sorted(params)]
+def _parameters_section(info: dict) -> str:
+    """The run's parameters and, beside them, what it ran on and what it found (versions, samples, counts)."""
+    params = info.get("parameters", {})
     extra = [("genomeface", info.get("version")), ("python", info.get("python")),
-             ("platform", info.get("platform")), ("samples", samples),
+             ("platform", info.get("platform")), ("samples", info.get("samples") or []),
              ("abundance weight used", info.get("abundance_weight_used")),
              ("contigs in input", info.get("n_contigs_total")),
              ("contigs long enough to bin", info.get("n_contigs_binned_input")),
              ("rescued contigs", info.get("n_rescued")), ("total reward", info.get("total_reward"))]
     extra += [(f"{k} version", v) for k, v in sorted((info.get("versions") or {}).items())]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"><style>{_CSS}</style></head>
-<body><main>
-<h1>{html.escape(title)}</h1><p class="sub">{sub}</p>
-<div class="cards">{cards_html}</div>
-{figs}
-{proj}
-<section><h2>Bins</h2><p class="cap">Click a column to sort.</p>{_bin_table(bins, colours)}</section>
-{_ejected_section(run.ejected, bins)}
-{stages}
-<div class="grid2"><section><h2>Parameters</h2>{_kv_table(run_items)}</section>
-<section><h2>Run</h2>{_kv_table([(k, v) for k, v in extra if v is not None])}</section></div>
-</main><script>{_JS}</script></body></html>
-"""
+    return (f'<div class="grid2"><section><h2>Parameters</h2>{_kv_table([(k, params[k]) for k in sorted(params)])}'
+            f'</section>\n<section><h2>Run</h2>{_kv_table([(k, v) for k, v in extra if v is not None])}'
+            f'</section></div>')
+
+
+def _kv_table(items: list[tuple[str, object]]) -> str:
+    """A two-column table of (name, value); lists joined by commas, None as "none", floats to 6 digits."""
+    def fmt(v):
+        if isinstance(v, (list, tuple)):
+            return ", ".join(map(str, v)) if v else "none"
+        return "none" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+    return ('<table class="params">' + "".join(f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(fmt(v))}"
+                                               f"</code></td></tr>" for k, v in items) + "</table>")
 
 
 def write_report(outdir: PathLike) -> Path:
