@@ -18,9 +18,16 @@ import os
 import tempfile
 from typing import Sequence
 
+from genomeface_core.cli.subcommand import add_subparser, option
 from genomeface_core.errors import InputError
 from genomeface_core.io.fasta import format_fasta, read_fasta
 from genomeface_core.cut.multisplit import DEFAULT_SEP
+
+#: the line of ``genomeface --help`` and the text of ``genomeface concatenate --help``
+HELP = "concatenate per-sample assemblies with sample-prefixed contig names (multi-split)"
+DESCRIPTION = ("Concatenate per-sample assemblies into one FASTA for multi-split binning, renaming "
+               "contigs <sample><sep><name> as VAMB's concatenate.py does (S1Ck141_7, S2Ck141_7, ...). "
+               "Map every sample's reads to the result, bin it, and split the bins by sample.")
 
 #: VAMB concatenate.py's default minimum contig length (bp).
 DEFAULT_MIN_LENGTH = 2000
@@ -112,21 +119,17 @@ def concatenate(out_path: str | os.PathLike, assemblies: Sequence[str | os.PathL
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "concatenate", help="concatenate per-sample assemblies with sample-prefixed contig names (multi-split)",
-        description="Concatenate per-sample assemblies into one FASTA for multi-split binning, renaming "
-                    "contigs <sample><sep><name> as VAMB's concatenate.py does (S1Ck141_7, S2Ck141_7, ...). "
-                    "Map every sample's reads to the result, bin it, and split the bins by sample.")
-    p.add_argument("output", help="output FASTA (.gz: gzip-compressed)")
-    p.add_argument("assemblies", nargs="+", help="per-sample assembly FASTA files (plain or .gz)")
-    p.add_argument("--sep", default=DEFAULT_SEP,
-                   help=f"separator between sample and contig name (default {DEFAULT_SEP!r}, as VAMB)")
-    p.add_argument("-m", "--min-length", type=int, default=DEFAULT_MIN_LENGTH, metavar="BP",
-                   help=f"leave out contigs shorter than this (default {DEFAULT_MIN_LENGTH}, as VAMB)")
-    p.add_argument("--samples", metavar="NAME,NAME,...",
-                   help="sample names, one per assembly (default S1,S2,...); must not contain --sep")
-    p.add_argument("--force", action="store_true", help="replace an existing output file")
-    return p
+    return add_subparser(subparsers, "concatenate", HELP, DESCRIPTION, [
+        option("output", help="output FASTA (.gz: gzip-compressed)"),
+        option("assemblies", nargs="+", help="per-sample assembly FASTA files (plain or .gz)"),
+        option("--sep", default=DEFAULT_SEP,
+               help=f"separator between sample and contig name (default {DEFAULT_SEP!r}, as VAMB)"),
+        option("-m", "--min-length", type=int, default=DEFAULT_MIN_LENGTH, metavar="BP",
+               help=f"leave out contigs shorter than this (default {DEFAULT_MIN_LENGTH}, as VAMB)"),
+        option("--samples", metavar="NAME,NAME,...",
+               help="sample names, one per assembly (default S1,S2,...); must not contain --sep"),
+        option("--force", action="store_true", help="replace an existing output file"),
+    ])
 
 
 def run(args) -> int:

@@ -3,21 +3,22 @@
 Subcommands here: ``bin`` (the binner), ``embed`` (contig names + embeddings
 to .npz) and ``demo-data`` (write the bundled example); every other one
 (training, marker tables, ...) lives in its own module listed in
-:data:`SUBCOMMANDS`.  The options of ``bin`` and ``embed`` that are method
-parameters are generated from :mod:`genomeface_core.params`.  Bad input prints
-one line ``genomeface: error: FILE: problem`` and exits 2, with nothing written.
+:data:`SUBCOMMANDS`, built with :mod:`genomeface_core.cli.subcommand`.  The
+options of ``bin`` and ``embed`` that are method parameters are generated from
+:mod:`genomeface_core.params`.  Bad input prints one line
+``genomeface: error: FILE: problem`` and exits 2, with nothing written.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 
 from genomeface_core import params
+from genomeface_core.cli.subcommand import (add_options, progress_option, report_input_errors, setup_logging,
+                                            show_progress)
 from genomeface_core.version import __version__
-from genomeface_core.errors import InputError
 
 #: Subcommands that live in their own module: name -> module with
 #: ``add_parser(subparsers)`` and ``run(args) -> int`` (imported when the parser is built).
@@ -59,8 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "working directory (genomeface_core/output/write.py, tests/test_output_safety.py)")
     b.add_argument("--cache", metavar="DIR", help="stage cache folder: BAM depths, embeddings and marker genes "
                    "are stored here keyed by the inputs' content and reused by a rerun (default: none)")
-    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars (default: when stderr is a terminal)")
+    add_options(b, [progress_option("progress bars")])
     params.add_arguments(b)
 
     e = sub.add_parser("embed", help="write contig names and both embeddings to .npz")
@@ -113,40 +113,39 @@ def main(argv: list[str] | None = None) -> int:
     if known.threads and known.threads > 0 and "numpy" not in sys.modules:
         _cap_threads(known.threads)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    setup_logging(args.quiet)
     try:
-        if args.command == "bin":
-            from genomeface_core.pipeline import bin as run_bin
-            res = run_bin(args.contigs, args.coverage, bams=args.bams, outdir=args.outdir, force=args.force,
-                          cache=args.cache,
-                          progress=sys.stderr.isatty() if args.progress is None else args.progress,
-                          **_param_values(args))
-            if not args.quiet:
-                print(f"{len(res.bins)} bins written to {args.outdir}: {_quality_summary(res.table)}",
-                      file=sys.stderr)
-        elif args.command == "embed":
-            import numpy as np
-
-            from genomeface_core.pipeline import embed_contigs
-            e = embed_contigs(args.contigs, args.coverage, bams=args.bams, **_param_values(args))
-            n = len(e.composition)
-            np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
-                                abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
-                                depths=e.depths if e.depths is not None else np.zeros((n, 0), np.float32),
-                                samples=np.array(e.samples, dtype=str), abundance_weight=e.abundance_weight)
-        elif args.command in SUBCOMMANDS:
-            return importlib.import_module(SUBCOMMANDS[args.command], __package__).run(args)
-        elif args.command == "demo-data":
-            from genomeface_core.demo import write_demo
-            paths = write_demo(args.outdir, seed=args.seed)
-            print("\n".join(f"{k}\t{v}" for k, v in paths.items()))
-    except InputError as exc:
-        print(f"genomeface: error: {exc}", file=sys.stderr)
-        return 2
+        return report_input_errors(_run_command, args)
     except KeyboardInterrupt:
         print("genomeface: interrupted; nothing written", file=sys.stderr)
         return 130
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; its exit status (a bad input raises InputError)."""
+    if args.command == "bin":
+        from genomeface_core.pipeline import bin as run_bin
+        res = run_bin(args.contigs, args.coverage, bams=args.bams, outdir=args.outdir, force=args.force,
+                      cache=args.cache, progress=show_progress(args), **_param_values(args))
+        if not args.quiet:
+            print(f"{len(res.bins)} bins written to {args.outdir}: {_quality_summary(res.table)}",
+                  file=sys.stderr)
+    elif args.command == "embed":
+        import numpy as np
+
+        from genomeface_core.pipeline import embed_contigs
+        e = embed_contigs(args.contigs, args.coverage, bams=args.bams, **_param_values(args))
+        n = len(e.composition)
+        np.savez_compressed(args.output, names=np.array(e.contigs.names), composition=e.composition,
+                            abundance=e.abundance if e.abundance is not None else np.zeros((n, 0), np.float32),
+                            depths=e.depths if e.depths is not None else np.zeros((n, 0), np.float32),
+                            samples=np.array(e.samples, dtype=str), abundance_weight=e.abundance_weight)
+    elif args.command in SUBCOMMANDS:
+        return importlib.import_module(SUBCOMMANDS[args.command], __package__).run(args)
+    elif args.command == "demo-data":
+        from genomeface_core.demo import write_demo
+        paths = write_demo(args.outdir, seed=args.seed)
+        print("\n".join(f"{k}\t{v}" for k, v in paths.items()))
     return 0
 
 

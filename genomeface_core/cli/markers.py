@@ -16,27 +16,27 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
+
+from genomeface_core.cli.subcommand import add_subparser, option, progress_option, show_progress
+
+#: the line of ``genomeface --help`` and the text of ``genomeface markers --help``
+HELP = "call the 40 marker genes on one FASTA (chunk); contig<TAB>marker table for bin --markers"
+DESCRIPTION = ("Call the 40 single-copy marker genes on the contigs of one FASTA file (e.g. one chunk "
+               "from 'genomeface split-fasta') and write the contig<TAB>marker table that "
+               "'genomeface bin --markers' reads (several tables may be given there).")
 
 log = logging.getLogger("genomeface")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from genomeface_core import params
-
-    p = subparsers.add_parser(
-        "markers", help="call the 40 marker genes on one FASTA (chunk); contig<TAB>marker table for bin --markers",
-        description="Call the 40 single-copy marker genes on the contigs of one FASTA file (e.g. one chunk "
-                    "from 'genomeface split-fasta') and write the contig<TAB>marker table that "
-                    "'genomeface bin --markers' reads (several tables may be given there).")
-    p.add_argument("-i", "--contigs", required=True, metavar="FASTA", help="contigs (plain or .gz)")
-    p.add_argument("-o", "--output", required=True, metavar="TSV", help="output contig<TAB>marker table")
-    # -m and -t exactly as bin has them (same flags, default, help and checks)
-    params.add_arguments(p, ["min_contig_length", "markers_mode", "threads"])
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: when stderr is a terminal)")
-    return p
+    return add_subparser(subparsers, "markers", HELP, DESCRIPTION, [
+        option("-i", "--contigs", required=True, metavar="FASTA", help="contigs (plain or .gz)"),
+        option("-o", "--output", required=True, metavar="TSV", help="output contig<TAB>marker table"),
+        # -m, --markers-mode and -t exactly as bin has them (same flags, default, help and checks)
+        "min_contig_length", "markers_mode", "threads",
+        progress_option(),
+    ])
 
 
 def call_markers(contigs: str | os.PathLike, *, min_contig_length: int, threads: int = 1,
@@ -81,8 +81,7 @@ def run(args) -> int:
     if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
         raise InputError(out, "output folder does not exist")
     names, counts = call_markers(args.contigs, min_contig_length=args.min_contig_length, threads=args.threads,
-                                 progress=sys.stderr.isatty() if args.progress is None else args.progress,
-                                 mode=args.markers_mode)
+                                 progress=show_progress(args), mode=args.markers_mode)
     _write_atomic(out, names, counts)
     log.info("%d marker copies on %d contigs written to %s", int(counts.sum()), int(counts.any(axis=1).sum()), out)
     return 0

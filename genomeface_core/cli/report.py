@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 
+from genomeface_core.cli.subcommand import add_subparser, option
+
+#: the line of ``genomeface --help`` and the text of ``genomeface report --help``
+HELP = "write OUTDIR/report.html from a 'genomeface bin' output folder"
+DESCRIPTION = ("Read bins.tsv, clusters.tsv, run.json and (when present) projection.tsv of a "
+               "'genomeface bin' output folder and write a self-contained report.html into it "
+               "(inline SVG figures, no network access needed to view it).")
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "report", help="write OUTDIR/report.html from a 'genomeface bin' output folder",
-        description="Read bins.tsv, clusters.tsv, run.json and (when present) projection.tsv of a "
-                    "'genomeface bin' output folder and write a self-contained report.html into it "
-                    "(inline SVG figures, no network access needed to view it).")
-    p.add_argument("outdir", metavar="OUTDIR", help="output folder of 'genomeface bin'")
-    return p
+    return add_subparser(subparsers, "report", HELP, DESCRIPTION, [
+        option("outdir", metavar="OUTDIR", help="output folder of 'genomeface bin'"),
+    ])
 
 
 def run(args) -> int:

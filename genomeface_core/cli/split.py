@@ -19,6 +19,14 @@ import tempfile
 
 import numpy as np
 
+from genomeface_core.cli.subcommand import add_subparser, option
+
+#: the line of ``genomeface --help`` and the text of ``genomeface split-fasta --help``
+HELP = "split an assembly into N chunks of about equal bp (for genomeface markers)"
+DESCRIPTION = ("Split an assembly into N gzipped FASTA chunks of about equal length in bp, "
+               "leaving out contigs shorter than --min-contig-length, to run 'genomeface markers' "
+               "on each chunk in parallel.")
+
 log = logging.getLogger("genomeface")
 
 
@@ -45,19 +53,13 @@ def balanced_chunks(lengths: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from genomeface_core import params
-
-    p = subparsers.add_parser(
-        "split-fasta", help="split an assembly into N chunks of about equal bp (for genomeface markers)",
-        description="Split an assembly into N gzipped FASTA chunks of about equal length in bp, "
-                    "leaving out contigs shorter than --min-contig-length, to run 'genomeface markers' "
-                    "on each chunk in parallel.")
-    p.add_argument("-i", "--contigs", required=True, metavar="FASTA", help="assembly (plain or .gz)")
-    p.add_argument("-n", "--chunks", required=True, type=int, metavar="N", help="number of chunks (>= 1)")
-    p.add_argument("-o", "--outdir", required=True, help="output folder (must be empty or absent)")
-    p.add_argument("--prefix", default="chunk", help="file name prefix (default 'chunk')")
-    params.add_arguments(p, ["min_contig_length"])  # bin's -m: the same contigs are left out
-    return p
+    return add_subparser(subparsers, "split-fasta", HELP, DESCRIPTION, [
+        option("-i", "--contigs", required=True, metavar="FASTA", help="assembly (plain or .gz)"),
+        option("-n", "--chunks", required=True, type=int, metavar="N", help="number of chunks (>= 1)"),
+        option("-o", "--outdir", required=True, help="output folder (must be empty or absent)"),
+        option("--prefix", default="chunk", help="file name prefix (default 'chunk')"),
+        "min_contig_length",  # bin's -m: the same contigs are left out
+    ])
 
 
 def run(args) -> int:

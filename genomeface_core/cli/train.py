@@ -1,7 +1,18 @@
-"""``genomeface train-composition``: wired into :mod:`genomeface_core.cli.main` by ``add_parser``/``run``."""
+"""``genomeface train-composition``: wired into :mod:`genomeface_core.cli.main` by ``add_parser``/``run``.
+
+Also a standalone entry, ``python -m genomeface_core.cli.train train-composition ...`` (:func:`main`).
+"""
 from __future__ import annotations
 
 import argparse
+
+from genomeface_core.cli.subcommand import (add_subparser, option, progress_option, report_input_errors,
+                                            setup_logging, show_progress)
+
+#: the line of ``genomeface --help`` and the text of ``genomeface train-composition --help``
+HELP = "train a composition metric on a folder of genomes"
+DESCRIPTION = ("Train a composition embedding on random windows of reference genomes. "
+               "Use the result with --composition MODEL_DIR.")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -10,43 +21,47 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     from genomeface_core.train.train import DEFAULT_DIMS, DEFAULT_PER_GENOME, DEFAULT_SHRINKAGE
 
     ld = LengthDistribution()
-    p = subparsers.add_parser(
-        "train-composition", help="train a composition metric on a folder of genomes",
-        description="Train a composition embedding on random windows of reference genomes. "
-                    "Use the result with --composition MODEL_DIR.")
-    p.add_argument("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz), one genome per file")
-    p.add_argument("--labels", metavar="TSV", help="genome<TAB>class (strains of one species share a class), "
-                   "or a catalog with file and label columns; default: one class per genome")
-    p.add_argument("--kind", choices=["linear", "network"], default="linear",
-                   help="model kind (default: linear = shrinkage LDA; network = CurricularFace-trained "
-                        "Keras network, needs the nn extra)")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
-                   help="output folder (model.npz, or model.keras + model.json) or .npz / .keras file")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--windows-per-genome", type=int, default=DEFAULT_PER_GENOME, help=f"(default {DEFAULT_PER_GENOME})")
-    p.add_argument("--min-window", type=int, default=ld.min_len, help=f"shortest window, bp (default {ld.min_len})")
-    p.add_argument("--max-window", type=int, default=ld.max_len, help=f"longest window, bp (default {ld.max_len})")
-    p.add_argument("--median-window", type=float, default=ld.median, help=f"median of the log-normal part, bp (default {ld.median:g})")
-    p.add_argument("--dims", type=int, default=None,
-                   help=f"embedding dimensions (linear: at most classes-1, default {DEFAULT_DIMS}; network: default {DEFAULT_NET_DIMS})")
-    p.add_argument("--shrinkage", default=str(DEFAULT_SHRINKAGE),
-                   help=f"within-class covariance shrinkage in [0, 1] or 'ledoit-wolf' (default {DEFAULT_SHRINKAGE})")
-    p.add_argument("--mixing", metavar="V1,V2", help="mixing constants stored with the model (default: the shipped linear metric's)")
-    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"network: training steps (default {DEFAULT_STEPS})")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH, help=f"network: windows per step (default {DEFAULT_BATCH})")
-    p.add_argument("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), metavar="W1,W2",
-                   help=f"network: hidden layer widths (default {','.join(map(str, DEFAULT_WIDTHS))})")
-    p.add_argument("--checkpoint-every", type=int, default=DEFAULT_CHECKPOINT_EVERY, metavar="STEPS",
-                   help="network: save weights, optimizer and RNG state to OUTPUT/checkpoint (NAME.checkpoint for "
-                        f"NAME.keras) every STEPS steps; 0 = never (default {DEFAULT_CHECKPOINT_EVERY})")
-    p.add_argument("--resume", action="store_true",
-                   help="network: continue from the checkpoint of an earlier run with the same settings "
-                        "(--steps may be larger)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="network: progress bar (default: when stderr is a terminal)")
-    p.add_argument("-t", "--threads", type=int, default=1,
-                   help="threads for k-mer counting and, for a network, TensorFlow (default 1)")
-    return p
+    # --seed and -t are not the table's: their help (and -t's use) are training's own
+    return add_subparser(subparsers, "train-composition", HELP, DESCRIPTION, [
+        option("--genomes", required=True, metavar="DIR",
+               help="folder of genome FASTA files (plain or .gz), one genome per file"),
+        option("--labels", metavar="TSV", help="genome<TAB>class (strains of one species share a class), "
+               "or a catalog with file and label columns; default: one class per genome"),
+        option("--kind", choices=["linear", "network"], default="linear",
+               help="model kind (default: linear = shrinkage LDA; network = CurricularFace-trained "
+                    "Keras network, needs the nn extra)"),
+        option("-o", "--output", required=True, metavar="MODEL_DIR",
+               help="output folder (model.npz, or model.keras + model.json) or .npz / .keras file"),
+        option("--seed", type=int, default=0, help="random seed (default 0)"),
+        option("--windows-per-genome", type=int, default=DEFAULT_PER_GENOME,
+               help=f"(default {DEFAULT_PER_GENOME})"),
+        option("--min-window", type=int, default=ld.min_len, help=f"shortest window, bp (default {ld.min_len})"),
+        option("--max-window", type=int, default=ld.max_len, help=f"longest window, bp (default {ld.max_len})"),
+        option("--median-window", type=float, default=ld.median,
+               help=f"median of the log-normal part, bp (default {ld.median:g})"),
+        option("--dims", type=int, default=None,
+               help=f"embedding dimensions (linear: at most classes-1, default {DEFAULT_DIMS}; "
+                    f"network: default {DEFAULT_NET_DIMS})"),
+        option("--shrinkage", default=str(DEFAULT_SHRINKAGE),
+               help="within-class covariance shrinkage in [0, 1] or 'ledoit-wolf' "
+                    f"(default {DEFAULT_SHRINKAGE})"),
+        option("--mixing", metavar="V1,V2",
+               help="mixing constants stored with the model (default: the shipped linear metric's)"),
+        option("--steps", type=int, default=DEFAULT_STEPS, help=f"network: training steps (default {DEFAULT_STEPS})"),
+        option("--batch-size", type=int, default=DEFAULT_BATCH,
+               help=f"network: windows per step (default {DEFAULT_BATCH})"),
+        option("--widths", default=",".join(map(str, DEFAULT_WIDTHS)), metavar="W1,W2",
+               help=f"network: hidden layer widths (default {','.join(map(str, DEFAULT_WIDTHS))})"),
+        option("--checkpoint-every", type=int, default=DEFAULT_CHECKPOINT_EVERY, metavar="STEPS",
+               help="network: save weights, optimizer and RNG state to OUTPUT/checkpoint (NAME.checkpoint for "
+                    f"NAME.keras) every STEPS steps; 0 = never (default {DEFAULT_CHECKPOINT_EVERY})"),
+        option("--resume", action="store_true",
+               help="network: continue from the checkpoint of an earlier run with the same settings "
+                    "(--steps may be larger)"),
+        progress_option("network: progress bar"),
+        option("-t", "--threads", type=int, default=1,
+               help="threads for k-mer counting and, for a network, TensorFlow (default 1)"),
+    ])
 
 
 def parse_numbers(text: str, flag: str, kind: type = float, form: str = "N,N,...") -> list:
@@ -111,13 +126,10 @@ def run(args) -> int:
             raise InputError(None, f"--widths must be two positive integers W1,W2, got {args.widths!r}")
         if args.steps < 1 or args.batch_size < 2 or args.checkpoint_every < 0:
             raise InputError(None, "--steps must be >= 1, --batch-size >= 2 and --checkpoint-every >= 0")
-        import sys
-
-        progress = sys.stderr.isatty() if args.progress is None else args.progress
         path = train_network(args.genomes, args.output, labels=args.labels, seed=args.seed, steps=args.steps,
                              batch=args.batch_size, widths=widths, dims=args.dims, lengths=lengths,
                              v1=v1, v2=v2, threads=args.threads, checkpoint_every=args.checkpoint_every,
-                             resume=args.resume, progress=progress)
+                             resume=args.resume, progress=show_progress(args))
         print(path)
         return 0
     path = train_linear(args.genomes, args.output, labels=args.labels, seed=args.seed,
@@ -128,22 +140,17 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (``python -m genomeface_core.cli.train ...``) until wired into the main CLI."""
-    import logging
-    import sys
+    """Standalone entry ``python -m genomeface_core.cli.train train-composition ...`` (MODEL_CARD.md's commands).
 
-    from genomeface_core.errors import InputError
-
+    ``genomeface train-composition`` with the same options and messages, but without ``-q``, without
+    capping the BLAS/OpenMP pools at ``-t`` before NumPy loads, and a Ctrl-C is a KeyboardInterrupt
+    (tests/test_network.py interrupts a run this way).
+    """
     parser = argparse.ArgumentParser(prog="genomeface")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
+    add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[genomeface %(asctime)s] %(message)s", datefmt="%H:%M:%S")
-    try:
-        return run(args)
-    except InputError as e:
-        print(f"genomeface: error: {e}", file=sys.stderr)
-        return 2
+    setup_logging()
+    return report_input_errors(run, args)
 
 
 if __name__ == "__main__":

@@ -3,39 +3,41 @@ from __future__ import annotations
 
 import argparse
 
+from genomeface_core.cli.subcommand import add_subparser, option, progress_option, show_progress
+
+#: the line of ``genomeface --help`` and the text of ``genomeface train-abundance --help``
+HELP = "train the co-abundance network on simulated coverage of reference genomes"
+DESCRIPTION = ("Train the permutation-equivariant co-abundance network on simulated multi-sample "
+               "coverage of contigs cut from reference genomes. Use the result with --abundance-model "
+               "MODEL_DIR; fit its mixing constants with benchmarks/abundance_auroc.py or pass --mixing.")
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from genomeface_core.train.abundance import (DEFAULT_CONTIGS_PER_GENOME, DEFAULT_GENOMES_PER_BATCH, DEFAULT_STEPS, DEFAULT_TAU,
                             TRAIN_SAMPLE_COUNTS)
 
-    p = subparsers.add_parser(
-        "train-abundance", help="train the co-abundance network on simulated coverage of reference genomes",
-        description="Train the permutation-equivariant co-abundance network on simulated multi-sample "
-                    "coverage of contigs cut from reference genomes. Use the result with --abundance-model "
-                    "MODEL_DIR; fit its mixing constants with benchmarks/abundance_auroc.py or pass --mixing.")
-    p.add_argument("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz)")
-    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
-                   help="output folder (model.keras + model.json) or .keras file")
-    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"training steps (default {DEFAULT_STEPS})")
-    p.add_argument("--genomes-per-batch", type=int, default=DEFAULT_GENOMES_PER_BATCH,
-                   help=f"distinct genomes per step (default {DEFAULT_GENOMES_PER_BATCH})")
-    p.add_argument("--contigs-per-genome", type=int, default=DEFAULT_CONTIGS_PER_GENOME,
-                   help=f"contigs per genome per step (default {DEFAULT_CONTIGS_PER_GENOME})")
-    p.add_argument("--sample-counts", default=",".join(map(str, TRAIN_SAMPLE_COUNTS)), metavar="N,N,...",
-                   help=f"sample counts drawn per step (default {','.join(map(str, TRAIN_SAMPLE_COUNTS))})")
-    p.add_argument("--tau", type=float, default=DEFAULT_TAU, help=f"contrastive temperature (default {DEFAULT_TAU})")
-    p.add_argument("--mixing", metavar="V1,V2", help="mixing constants c2(n) = 1/(v2 + v1/n) to store for the "
-                   "linear composition (default: none; then bin needs --abundance-weight)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("-t", "--threads", type=int, default=1, help="TensorFlow threads (default 1)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: when stderr is a terminal)")
-    return p
+    # --seed and -t are not the table's: their help (and -t's use) are training's own
+    return add_subparser(subparsers, "train-abundance", HELP, DESCRIPTION, [
+        option("--genomes", required=True, metavar="DIR", help="folder of genome FASTA files (plain or .gz)"),
+        option("-o", "--output", required=True, metavar="MODEL_DIR",
+               help="output folder (model.keras + model.json) or .keras file"),
+        option("--steps", type=int, default=DEFAULT_STEPS, help=f"training steps (default {DEFAULT_STEPS})"),
+        option("--genomes-per-batch", type=int, default=DEFAULT_GENOMES_PER_BATCH,
+               help=f"distinct genomes per step (default {DEFAULT_GENOMES_PER_BATCH})"),
+        option("--contigs-per-genome", type=int, default=DEFAULT_CONTIGS_PER_GENOME,
+               help=f"contigs per genome per step (default {DEFAULT_CONTIGS_PER_GENOME})"),
+        option("--sample-counts", default=",".join(map(str, TRAIN_SAMPLE_COUNTS)), metavar="N,N,...",
+               help=f"sample counts drawn per step (default {','.join(map(str, TRAIN_SAMPLE_COUNTS))})"),
+        option("--tau", type=float, default=DEFAULT_TAU, help=f"contrastive temperature (default {DEFAULT_TAU})"),
+        option("--mixing", metavar="V1,V2", help="mixing constants c2(n) = 1/(v2 + v1/n) to store for the "
+               "linear composition (default: none; then bin needs --abundance-weight)"),
+        option("--seed", type=int, default=0, help="random seed (default 0)"),
+        option("-t", "--threads", type=int, default=1, help="TensorFlow threads (default 1)"),
+        progress_option(),
+    ])
 
 
 def run(args) -> int:
-    import sys
-
     from genomeface_core.errors import InputError
     from genomeface_core.train.abundance import train_abundance
     from genomeface_core.cli.train import parse_mixing, parse_numbers
@@ -48,6 +50,6 @@ def run(args) -> int:
     path = train_abundance(args.genomes, args.output, seed=args.seed, steps=args.steps,
                            genomes_per_batch=args.genomes_per_batch, contigs_per_genome=args.contigs_per_genome,
                            sample_counts=counts, tau=args.tau, mixing=mixing, threads=args.threads,
-                           progress=sys.stderr.isatty() if args.progress is None else args.progress)
+                           progress=show_progress(args))
     print(path)
     return 0
