@@ -87,10 +87,11 @@ BIN_PARAMS: tuple[Param, ...] = (
           "CPU: benchmarks/results/markers_heldout1.md, markers_heldout2.md) or exact (genes on every "
           "contig, every protein against every HMM)",
           ("--markers-mode",), choices=("fast", "exact")),  # = markers.MARKER_MODES (tested)
-    Param("composition", str, "linear",
-          "composition embedding: linear (shipped learned metric), adaptive (linear joined with a metric "
-          "learned from this assembly's long contigs), auto (adaptive with up to 2 samples, linear with "
-          "more: a heuristic, benchmarks/results/composition_auto.md; run.json records the choice), "
+    Param("composition", str, "auto",
+          "composition embedding: auto (adaptive with one sample or none, linear with more: a heuristic, "
+          "benchmarks/results/composition_auto.md, adaptive.md; run.json records the choice), linear "
+          "(shipped learned metric), adaptive (linear joined with a metric learned from this assembly's "
+          "long contigs), "
           "tnf, kmer1712, network, "
           "linear+network (both, concatenated), or the path of a model trained with "
           "'genomeface train-composition' (FIRST+SECOND concatenates two)",

@@ -85,9 +85,9 @@ def _embedding_choices(name: str) -> tuple[str, ...]:
 
 _HELP = {  # where the engine's help names what QIIME 2 does not accept (paths) or write (run.json),
          # or q2-mag's convention differs (num_threads 0, min_contig)
-    "composition": "Composition embedding: linear (the shipped learned metric), adaptive (linear joined "
-                   "with a metric learned from this assembly's long contigs), auto (adaptive with up to 2 "
-                   "samples, linear with more: a heuristic), tnf, kmer1712, network "
+    "composition": "Composition embedding: auto (adaptive with one sample, linear with more: a "
+                   "heuristic), linear (the shipped learned metric), adaptive (linear joined "
+                   "with a metric learned from this assembly's long contigs), tnf, kmer1712, network "
                    "(the shipped composition network; needs genomeface's nn extra, TensorFlow) or "
                    "linear+network (both, concatenated).",
     "abundance": "Abundance embedding: raw (log1p depths plus a constant coordinate) or network (the "

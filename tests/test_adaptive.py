@@ -159,14 +159,14 @@ def test_bin_composition_adaptive_through_the_pipeline(mock, tmp_path):
     assert again.assignment == res.assignment and again.bins == res.bins
 
 
-@pytest.mark.parametrize("n_samples, chosen", [(0, "adaptive"), (2, "adaptive"), (3, "linear")])
+@pytest.mark.parametrize("n_samples, chosen", [(0, "adaptive"), (1, "adaptive"), (2, "linear")])
 def test_composition_auto_follows_the_sample_count(mock, tmp_path, n_samples, chosen):
-    """--composition auto runs adaptive with <= 2 samples and linear with more; run.json says which and why."""
+    """--composition auto (the default) runs adaptive with <= 1 sample and linear with more; run.json says which."""
     import genomeface_core
     from genomeface_core.embed import AUTO_ADAPTIVE_MAX_SAMPLES
     from genomeface_core.pipeline import embed_contigs
 
-    assert AUTO_ADAPTIVE_MAX_SAMPLES == 2
+    assert AUTO_ADAPTIVE_MAX_SAMPLES == 1
     seqs, _, _, _ = mock
     fa = tmp_path / "contigs.fna"
     fa.write_text("".join(f">c{i}\n{s.decode()}\n" for i, s in enumerate(seqs)))
@@ -182,8 +182,8 @@ def test_composition_auto_follows_the_sample_count(mock, tmp_path, n_samples, ch
     assert auto.composition_used == chosen and auto.composition_auto.startswith(f"auto: {chosen}, {n_samples} ")
     assert np.array_equal(auto.composition, same.composition)
     assert auto.abundance_weight == same.abundance_weight
-    if n_samples == 3:  # through bin(): recorded in run.json
-        res = genomeface_core.bin(fa, cov, composition="auto", markers_mode="fast", threads=1, seed=3)
+    if n_samples == 2:  # through bin(), by default: recorded in run.json
+        res = genomeface_core.bin(fa, cov, markers_mode="fast", threads=1, seed=3)
         assert res.run_info["parameters"]["composition"] == "auto"
         assert (res.run_info["composition_used"], res.run_info["composition_auto"]) == (
-            "linear", "auto: linear, 3 samples > 2")
+            "linear", "auto: linear, 2 samples > 1")

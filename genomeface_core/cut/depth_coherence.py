@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 PSEUDO = 0.5  # depth pseudocount (x): absent samples (depth 0) stay finite on the log scale
+#: effective contigs (:func:`effective_count`) a bin's marker core needs to set its centre (a heuristic)
+MIN_CORE_CONTIGS = 10.0
 
 
 @dataclass
@@ -160,24 +162,24 @@ def core_profile(members: np.ndarray, depths: np.ndarray, variances: np.ndarray 
                  ) -> tuple[np.ndarray, np.ndarray]:
     """A bin's depth profile and tolerance: (centre (S,) x, tolerance (S,) on the log scale).
 
-    The centre is the core's length-weighted median depth per sample; the
-    tolerance is the core's own spread beyond read sampling (1.4826 x the MAD
-    of its log residuals, less their median sampling variance), at least
-    ``tol``: real data, whose depths vary inside a genome, widen it by what
-    the bin itself shows.
+    The centre is the core's length-weighted median depth per sample when the core holds at least
+    ``MIN_CORE_CONTIGS`` effective contigs (:func:`effective_count`), else the whole bin's; the
+    tolerance is the whole bin's spread beyond read sampling (1.4826 x the MAD of its log residuals,
+    less their median sampling variance), at least ``tol``.  The MAD ignores a minority of another
+    depth, while a few marker contigs alone understate a genome's own spread (GC bias, replication,
+    over-dispersion: on the *diverse* mock 14 marker contigs gave 0.17-0.24 where the bin's 244
+    contigs of one genome spread 0.40-0.43, and 99 of them were ejected).
     """
     core = core_members(members, lengths, marker_counts)
+    if effective_count(lengths[core]) < MIN_CORE_CONTIGS:
+        core = members
     centre = weighted_median(depths[core], lengths[core].astype(np.float64))
-    # the spread from the core, or from the whole bin (the MAD ignores a minority of another depth)
-    # when the core has too few contigs to show it
-    spread_of = core if len(core) >= 5 else members
-    if len(spread_of) < 5:
+    if len(members) < 5:
         return centre, np.full(depths.shape[1], tol)
-    core = spread_of
-    d = depths[core].astype(np.float64)
+    d = depths[members].astype(np.float64)
     r = np.log(d + PSEUDO) - np.log(centre + PSEUDO)
-    var = d if variances is None else np.maximum(variances[core], d)
-    samp = var * read_length / np.maximum(lengths[core], 1.0)[:, None] / (d + PSEUDO) ** 2
+    var = d if variances is None else np.maximum(variances[members], d)
+    samp = var * read_length / np.maximum(lengths[members], 1.0)[:, None] / (d + PSEUDO) ** 2
     spread = (1.4826 * np.median(np.abs(r - np.median(r, axis=0)), axis=0)) ** 2 - np.median(samp, axis=0)
     return centre, np.sqrt(np.maximum(spread, tol * tol))
 
@@ -235,6 +237,8 @@ MAX_LEVELS = 3  # halvings per bin (at most 2^3 parts)
 #: (the shared contigs carry both strains' reads, so they are the deeper ones), e.g. E. faecalis T2's own
 #: genes beside those it shares with TX0104 in benchmarks/results/assembly_strains.md (a heuristic)
 MIN_EXCESS = float(np.log(1.5))
+#: Kish effective contigs (:func:`effective_count`) each half needs: a robust spread of fewer is noise
+MIN_PART_CONTIGS = 5.0
 
 
 def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.ndarray,
@@ -283,7 +287,11 @@ def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.nd
         members = order[starts[c]:starts[c + 1]]
         if w[members].sum() < 2 * min_part_bp:
             continue
-        parts = _divide(members, x, w, markers, separation, min_part_bp, MAX_LEVELS)
+        xm, wm = x[members], w[members]
+        shape = profile_shape(xm, weighted_median(np.asarray(depths, np.float64)[members], wm) > PSEUDO)
+        local = _divide(np.arange(len(members)), xm, shape, wm, markers[members], separation, min_part_bp,
+                        MAX_LEVELS)
+        parts = [members[i] for i in local]
         for part in parts[1:]:  # the first keeps the bin
             out[part] = len(origin)
             origin.append(c)
@@ -291,23 +299,56 @@ def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.nd
     return out, _summary(labels, ejected, lengths, origin, n_in)
 
 
-def _divide(members: np.ndarray, x: np.ndarray, w: np.ndarray, markers: np.ndarray, separation: float,
-            min_part_bp: float, levels: int) -> list[np.ndarray]:
+def _divide(members: np.ndarray, x: np.ndarray, shape: np.ndarray, w: np.ndarray, markers: np.ndarray,
+            separation: float, min_part_bp: float, levels: int) -> list[np.ndarray]:
     """``members`` as a list of depth groups, the one that keeps the bin first (itself alone when no
-    halving stands).  Of two halves the one with more marker genes (then bp) keeps the bin."""
+    halving stands).  The halving and its separation are on the profiles' ``shape`` (:func:`profile_shape`);
+    the excess on the log depths ``x``.  Of two halves the one with more marker genes (then bp) keeps the bin."""
     if levels == 0 or w[members].sum() < 2 * min_part_bp:
         return [members]
-    side = _two_means(x[members], w[members])
+    side = _two_means(shape[members], w[members])
     if side is None or min(w[members[side]].sum(), w[members[~side]].sum()) < min_part_bp:
+        return [members]
+    if min(effective_count(w[members[side]]), effective_count(w[members[~side]])) < MIN_PART_CONTIGS:
         return [members]
     keep, leave = members[side], members[~side]
     if (markers[leave].sum(), w[leave].sum()) > (markers[keep].sum(), w[keep].sum()):
         keep, leave = leave, keep
     excess = weighted_median(x[leave], w[leave]) - weighted_median(x[keep], w[keep])
-    if excess.max() < MIN_EXCESS or ashman_d(x[members], w[members], side) < separation:
+    if excess.max() < MIN_EXCESS or ashman_d(shape[members], w[members], side) < separation:
         return [members]
-    return (_divide(keep, x, w, markers, separation, min_part_bp, levels - 1)
-            + _divide(leave, x, w, markers, separation, min_part_bp, levels - 1))
+    return (_divide(keep, x, shape, w, markers, separation, min_part_bp, levels - 1)
+            + _divide(leave, x, shape, w, markers, separation, min_part_bp, levels - 1))
+
+
+def profile_shape(x: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """Log depth profiles ``x`` (n, S) in the samples where the bin is ``present`` (S,) bool (default:
+    all), less each contig's mean over them when there are >= 2 (else as they are).
+
+    A genome's contigs share one abundance per sample, but their level also moves with GC bias, copy
+    number and replication (the same factor in every sample it is in); the shape across samples is
+    what two genomes of independent abundances differ in.  Samples the bin is absent from stay out:
+    their depth is the pseudocount whatever the level, so they would carry the level into the shape.
+
+    >>> profile_shape(np.log([[2.0, 8.0], [4.0, 16.0]])).round(3).tolist()
+    [[-0.693, 0.693], [-0.693, 0.693]]
+    >>> profile_shape(np.log([[2.0, 8.0, 0.5], [4.0, 16.0, 0.5]]), np.array([True, True, False])).round(3).tolist()
+    [[-0.693, 0.693], [-0.693, 0.693]]
+    """
+    x = np.asarray(x, np.float64)
+    if present is not None and np.asarray(present).any():
+        x = x[:, np.asarray(present, bool)]
+    return x - x.mean(axis=1, keepdims=True) if x.shape[1] >= 2 else x
+
+
+def effective_count(w: np.ndarray) -> float:
+    """Kish's effective number of weighted items, (sum w)^2 / sum w^2: a few long contigs are few.
+
+    >>> round(effective_count(np.array([1e6, 1e6, 1e3])), 3), effective_count(np.ones(10))
+    (2.002, 10.0)
+    """
+    w = np.asarray(w, np.float64)
+    return float(w.sum() ** 2 / max((w * w).sum(), 1e-300))
 
 
 def _two_means(x: np.ndarray, w: np.ndarray, iterations: int = 30) -> np.ndarray | None:
