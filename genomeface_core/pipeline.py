@@ -117,7 +117,7 @@ def _load_depths(contigs_path, all_contigs: Contigs, kept: Contigs, coverage, ba
 
 @honours_threads
 def embed_contigs(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
-          min_contig_length: int = 1500, composition: str = "linear", abundance: str = "raw",
+          min_contig_length: int = 1500, composition: str = "auto", abundance: str = "raw",
           abundance_weight: float | None = None, threads: int = 1, seed: int = 0, timer: StageTimer | None = None,
           chunk: int = 200_000, cache: StageCache | None = None) -> Embedded:
     """Read, filter and embed contigs (the stages before the kNN graph).
@@ -248,7 +248,7 @@ def _network_constants(model, composition: str, fallbacks: list[str]) -> tuple[f
 def bin(contigs: PathLike, coverage: PathLike | None = None, *, bams: Sequence[PathLike] | None = None,
         outdir: PathLike | None = None, min_contig_length: int = 1500, min_bin_size: int = 200_000,
         markers: PathLike | Sequence[PathLike] | None = None, markers_mode: str = "fast",
-        composition: str = "linear", abundance: str = "raw", abundance_weight: float | None = None, k: int = 16,
+        composition: str = "auto", abundance: str = "raw", abundance_weight: float | None = None, k: int = 16,
         knn: str = "auto", device: str = "cpu", threads: int = 1, seed: int = 0, min_purity: float = 0.85,
         rescue_vote: float = 0.5, max_merge_gap: float = 2.0, depth_coherence: float = 1e-6, depth_split: float = 4.0,
         split_sep: str | None = None, prefix: str = "bin",
