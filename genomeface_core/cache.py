@@ -91,12 +91,13 @@ _NN = ("keras", "tensorflow")  # the shipped networks' runtime (embed.network, e
 #: The code of each cached stage (the one place that lists it; see :class:`StageCode`).
 STAGES: dict[str, StageCode] = {
     "depths": StageCode((*_READ, "io.bam"), libraries=("numpy", "numba", "deflate")),
-    "embed": StageCode((*_READ, "features", "distance", "embed", "embed.raw", "embed.linear", "embed.network",
+    "embed": StageCode((*_READ, "embed.kmers", "embed.mixing", "embed", "embed.raw", "embed.linear", "embed.network",
                         "embed.keras_io"), data=(_WEIGHTS,), libraries=("numpy", "numba", *_NN)),
-    "adaptive": StageCode(("embed.adaptive", "train", "train.linear", "train.sampler", "train.train"),
+    "adaptive": StageCode(("embed.adaptive", "embed.lda", "embed.windows"),
                           libraries=("numpy", "scipy"), uses=("embed",)),
     "abundance": StageCode(("embed.abundance_net",), data=(_WEIGHTS,), libraries=("numpy", *_NN), uses=("embed",)),
-    "markers": StageCode((*_READ, "markers", "markers_fast", "markers_seeds"), data=("fetchmgs:data",),
+    "markers": StageCode((*_READ, "markers", "markers.hmms", "markers.calls", "markers.fast", "markers.seeds"),
+                         data=("fetchmgs:data",),
                          libraries=("numpy", "numba", "pyhmmer", "pyrodigal", "fetchmgs")),
 }
 #: Third-party imports that cannot change a stage's result (progress bars), so not in :attr:`StageCode.libraries`.

@@ -276,8 +276,8 @@ def test_an_edited_module_or_data_file_changes_only_its_stages_key(tmp_path, mon
     cache = StageCache(tmp_path / "cache")
     calls = []
     cache.get_or_compute("markers", {"n": 1}, lambda: calls.append(1) or {"x": np.zeros(1)})
-    for edited, changed in [("markers_seeds.py", {"markers"}), ("io/bam.py", {"depths"}),
-                            ("embed/adaptive.py", {"adaptive"}), ("features.py", {"embed", "adaptive", "abundance"}),
+    for edited, changed in [("markers/seeds.py", {"markers"}), ("io/bam.py", {"depths"}),
+                            ("embed/adaptive.py", {"adaptive"}), ("embed/kmers.py", {"embed", "adaptive", "abundance"}),
                             ("io/fasta.py", {"depths", "embed", "adaptive", "abundance", "markers"}),
                             ("embed/weights/linear.npz", {"embed", "adaptive", "abundance"})]:
         with open(copy / edited, "ab") as fh:
