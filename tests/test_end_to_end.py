@@ -81,7 +81,7 @@ def test_single_sample_bins(mock8, mock8_markers, tmp_path):
     cov = read_coverage(paths["depth"])
     one = str(tmp_path / "one.tsv")
     write_coverage_tsv(one, cov.names, cov.samples[:1], cov.depths[:, :1])
-    r = gf_bin(paths["contigs"], one, markers=mock8_markers, threads=2)
+    r = gf_bin(paths["contigs"], one, markers=mock8_markers, threads=2, composition="linear")  # auto: adaptive here
     assert r.run_info["abundance_weight_used"] > 0
     ev = evaluate(dict(zip(r.names, r.assignment)), dict(zip(mock.names, mock.genome)),
                   {n: len(s) for n, s in zip(mock.names, mock.seqs)})
