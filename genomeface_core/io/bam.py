@@ -825,6 +825,99 @@ def _cg_cigar(buf, c0, n_cig, l_seq, aux, end):
     return at + 6, n
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _counted(flag, mapq, min_mapq):
+    """Whether MetaBAT 2.15's main loop counts a record: not dropped by
+    ``BamNameTrackingChooser::unsupportedRead`` (secondary, QC-fail, duplicate;
+    supplementary is kept) nor as unmapped or below the mapping quality
+    (``flag & BAM_FUNMAP || qual < minMapQual``)."""
+    return (flag & _SKIP_FLAGS) == 0 and mapq >= min_mapq
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _clipped_cigar(buf, c0, n_cig, pos, length):
+    """MetaBAT's ``CheckRead::fixEndClip`` and the CIGAR sums ``caldepth`` reads.
+
+    Walks the ``n_cig`` ops at ``buf[c0:]`` of an alignment starting at ``pos``
+    on a contig of ``length`` bases; the first op whose reference end passes
+    the contig end is cut, with every op after it.  Returns (ops kept, summed
+    lengths of the kept M, I, D, =, X ops).
+    """
+    kept = n_cig
+    ref = pos
+    m = ins = dele = eq = x = 0
+    for k in range(n_cig):
+        v = _u32(buf, c0 + 4 * k)
+        op = v & 15
+        ln = v >> 4
+        if (_REF_MASK >> op) & 1:
+            ref += ln
+        if ref > length:
+            kept = k
+            break
+        if op == _M:
+            m += ln
+        elif op == _I:
+            ins += ln
+        elif op == _D:
+            dele += ln
+        elif op == _EQ:
+            eq += ln
+        elif op == _X:
+            x += ln
+    return kept, m, ins, dele, eq, x
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _identity_passes(m, ins, dele, eq, x, nm, has_nm, thr):
+    """MetaBAT ``caldepth``'s percent identity (no reference FASTA) >= ``thr``.
+
+    From the summed CIGAR lengths ``m ins dele eq x`` (M I D = X) and the NM
+    tag ``nm`` (``has_nm`` False: absent): without =/X ops ``subs = max(NM - I
+    - D, 0)`` and ``exact = M - subs``; with them ``subs = X``, ``exact = M +
+    =``, with MetaBAT's NM-based corrections where M ops are mixed in.
+    Identity ``exact / (exact + subs + I + D)`` in float32, as MetaBAT; an
+    undefined one (degenerate alignment) fails.
+    """
+    if eq == 0 and x == 0:
+        subs = nm - ins - dele if (has_nm and nm >= ins + dele) else 0
+        exact = m - subs
+        denom = m + ins + dele
+    else:
+        mism = x
+        exact = m + eq
+        if has_nm:
+            if nm < ins + dele:
+                nm = ins + dele + mism
+            if m > 0 and nm != ins + dele + x:      # mixed M and =/X: NM decides
+                if nm == ins + dele + x + m:
+                    mism += m
+                    exact -= m
+                else:
+                    new = nm - (ins + dele)
+                    exact -= new - mism
+                    mism = new
+        denom = exact + mism + ins + dele
+    return not (denom <= 0 or exact < 0 or np.float32(exact) / np.float32(denom) < thr)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _add_aligned_bases(buf, c0, kept, pos, diff):
+    """MetaBAT ``caldepth``'s depth: +1 on every reference base of the first
+    ``kept`` CIGAR ops at ``buf[c0:]`` that is aligned (M, =, X; not D or N),
+    for an alignment starting at ``pos``, as +1/-1 at block ends in ``diff``."""
+    ref = pos
+    for k in range(kept):
+        v = _u32(buf, c0 + 4 * k)
+        op = v & 15
+        ln = v >> 4
+        if (_ALN_MASK >> op) & 1:
+            diff[ref] += 1
+            diff[ref + ln] -= 1
+        if (_REF_MASK >> op) & 1:
+            ref += ln
+
+
 @nb.njit(cache=True, nogil=True)
 def _parse_records(buf, ref_lengths, trim, fixed_edge, min_mapq, thr, want_var, tid_lo, tid_hi, state,
                    diff, out, var, seen, edge_used, trig, stats):
@@ -871,7 +964,7 @@ def _parse_records(buf, ref_lengths, trim, fixed_edge, min_mapq, thr, want_var, 
         l_seq = _i32(buf, p_rec + 20)
         stats[0] += l_seq                               # MetaBAT: readSizes += l_qseq, every record
         stats[1] += 1
-        if (flag & _SKIP_FLAGS) or mapq < min_mapq:
+        if not _counted(flag, mapq, min_mapq):
             continue
         if stats[3] < 0:
             stats[2], stats[3] = stats[0], stats[1]
@@ -890,61 +983,9 @@ def _parse_records(buf, ref_lengths, trim, fixed_edge, min_mapq, thr, want_var, 
         if l_seq < 0 or aux > rec_end:                   # fields overrun the record: never read past it
             return _ERR_BAD_RECORD
         c0, n_cig = _cg_cigar(buf, c0, n_cig, l_seq, aux, rec_end)
-        length = ref_lengths[tid]
-        # MetaBAT fixEndClip: drop the op whose reference end passes the contig end and all after it
-        kept = n_cig
-        ref = pos
-        m = ins = dele = eq = x = 0
-        for k in range(n_cig):
-            v = _u32(buf, c0 + 4 * k)
-            op = v & 15
-            ln = v >> 4
-            if (_REF_MASK >> op) & 1:
-                ref += ln
-            if ref > length:
-                kept = k
-                break
-            if op == _M:
-                m += ln
-            elif op == _I:
-                ins += ln
-            elif op == _D:
-                dele += ln
-            elif op == _EQ:
-                eq += ln
-            elif op == _X:
-                x += ln
+        kept, m, ins, dele, eq, x = _clipped_cigar(buf, c0, n_cig, pos, ref_lengths[tid])
         nm, has_nm = _nm_tag(buf, aux, rec_end)
-        # percent identity as MetaBAT caldepth without a reference FASTA
-        if eq == 0 and x == 0:
-            subs = nm - ins - dele if (has_nm and nm >= ins + dele) else 0
-            exact = m - subs
-            denom = m + ins + dele
-        else:
-            mism = x
-            exact = m + eq
-            if has_nm:
-                if nm < ins + dele:
-                    nm = ins + dele + mism
-                if m > 0 and nm != ins + dele + x:      # mixed M and =/X: NM decides
-                    if nm == ins + dele + x + m:
-                        mism += m
-                        exact -= m
-                    else:
-                        new = nm - (ins + dele)
-                        exact -= new - mism
-                        mism = new
-            denom = exact + mism + ins + dele
-        if denom <= 0 or exact < 0 or np.float32(exact) / np.float32(denom) < thr:
+        if not _identity_passes(m, ins, dele, eq, x, nm, has_nm, thr):
             continue
-        ref = pos
-        for k in range(kept):
-            v = _u32(buf, c0 + 4 * k)
-            op = v & 15
-            ln = v >> 4
-            if (_ALN_MASK >> op) & 1:
-                diff[ref] += 1
-                diff[ref + ln] -= 1
-            if (_REF_MASK >> op) & 1:
-                ref += ln
+        _add_aligned_bases(buf, c0, kept, pos, diff)
     return p

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -198,19 +199,180 @@ def seed_table(k: int = 6, threshold: float = 8.5, groups: tuple[str, ...] = MUR
                      np.concatenate(pos), names, full)
 
 
-@nb.njit(cache=True, nogil=True)
-def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_odds,
-                hoff, hlen, window, xdrop, min_bits, min_orf, min_gap, last, tag, ext_to, best,
-                touched, out, n_out):
-    """Scan the ORFs of one frame (residue codes ``res``) for seeds; see
-    :func:`scan_seeds`.  Appends rows (frame, orf start, orf end, hmm, bits)
-    to ``out`` from row ``n_out``; returns the new row count and ``out``
-    (grown if needed).  ``g0`` offsets residue positions in the diagonal
-    tables, so that entries left by earlier frames never match."""
-    nres = len(res)
+class _SeedArrays(NamedTuple):
+    """A :class:`SeedTable` as the compiled scan reads it (one argument for Numba)."""
+    k: int                  #: seed length (residues)
+    base: int               #: reduced-alphabet size (digits of a k-mer code)
+    reduce: np.ndarray      #: uint8 (22,): reduced letter of each amino-acid code, ``base`` = none
+    offsets: np.ndarray     #: int32 CSR offsets of the k-mer codes into ``packed``
+    packed: np.ndarray      #: int32 ``pos << 6 | hmm`` of each seed entry
+    log_odds: np.ndarray    #: float32 (match states, 22): full-alphabet match log-odds (bits)
+    hoff: np.ndarray        #: int64: first row of each HMM in ``log_odds``
+    hlen: np.ndarray        #: int64: match states of each HMM
+
+
+class _ScanParams(NamedTuple):
+    """Thresholds of :func:`scan_seeds` (residues and bits)."""
+    window: int             #: most residues between two hits on a diagonal
+    xdrop: float            #: bits below the best score that stop an extension
+    min_bits: float         #: best extension (bits) that reports an ORF
+    min_orf: int            #: shortest ORF scanned (residues)
+    min_gap: int            #: fewest residues between two hits that count as two
+
+
+class _Diagonals(NamedTuple):
+    """The two-hit rule's state, int32 (HMMs, slots); a global diagonal ``gd``
+    lives in slot ``gd & (slots - 1)``."""
+    last: np.ndarray        #: global residue position of the diagonal's last hit
+    tag: np.ndarray         #: global diagonal the slot holds now
+    ext_to: np.ndarray      #: global position an extension on it reached, -1 = none
+
+
+#: Numba options of the scan's inner steps: no reference counting (they
+#: allocate nothing), so LLVM inlines them into the seed loop with no per-hit
+#: incref/decref of their arrays (``inline="always"`` adds those: 30% slower)
+_INNER = dict(cache=True, nogil=True, _nrt=False)
+
+
+def _seed_arrays(table: SeedTable) -> _SeedArrays:
+    """The arrays of ``table`` that the compiled scan reads."""
+    return _SeedArrays(table.k, table.base, table.reduce, table.offsets, table.packed,
+                       table.log_odds, table.hmm_offsets, table.lengths)
+
+
+@nb.njit(**_INNER)
+def _second_hit(diag, j, slot, gd, gs, orf_start, params):
+    """Record a seed hit of HMM ``j`` at global position ``gs`` on global
+    diagonal ``gd`` (``slot`` of it); True if it is the second hit that
+    triggers an extension (BLAST's two-hit rule).  A hit is a first hit when
+    the slot holds another diagonal or its last hit lies before the ORF
+    (global position ``orf_start``)."""
+    if diag.tag[j, slot] != gd or diag.last[j, slot] < orf_start:
+        diag.tag[j, slot] = gd
+        diag.last[j, slot] = gs
+        diag.ext_to[j, slot] = -1
+        return False
+    prev = diag.last[j, slot]
+    # BLAST's two-hit rule: a second hit that overlaps the first
+    # by more than k - min_gap letters is one longer word, not
+    # a second hit (such pairs made >99% of the extensions,
+    # nearly all in non-marker sequence); keep the first
+    if prev < gs < prev + params.min_gap:
+        return False
+    diag.last[j, slot] = gs
+    if gs - prev > params.window or gs <= prev or diag.ext_to[j, slot] >= gs:
+        return False
+    return True
+
+
+@nb.njit(**_INNER)
+def _extend_seed(res, log_odds, row, s, lo, hi, xdrop):
+    """Ungapped X-drop extension of a seed at residue ``s`` along its
+    diagonal, rightwards from ``s`` to at most ``hi`` and leftwards from
+    ``s - 1`` to at least ``lo``, each side stopped ``xdrop`` bits below its
+    best.  Residue ``p`` scores ``log_odds[row + p, res[p]]``.  Returns
+    (bits: the sum of both sides' best, residue where the right side's best
+    ends)."""
+    sc = 0.0
+    top = 0.0
+    right = s
+    p = s
+    while p < hi:
+        sc += log_odds[row + p, res[p]]
+        if sc > top:
+            top = sc
+            right = p
+        elif sc < top - xdrop:
+            break
+        p += 1
+    total = top
+    sc = 0.0
+    top = 0.0
+    p = s - 1
+    while p >= lo:
+        sc += log_odds[row + p, res[p]]
+        if sc > top:
+            top = sc
+        elif sc < top - xdrop:
+            break
+        p -= 1
+    total += top
+    return total, right
+
+
+@nb.njit(**_INNER)
+def _scan_orf(res, a, b, g0, seeds, params, diag, best, touched):
+    """Seed hits, two-hit checks and extensions in the ORF ``res[a:b]``
+    (``g0`` as in :func:`_scan_frame`): raises ``best[j]`` to the best
+    extension (bits) of each HMM ``j``, listing in ``touched`` each HMM it
+    scores first (``best`` still -1); returns how many it listed."""
+    k, base, reduce = seeds.k, seeds.base, seeds.reduce
+    offsets, packed = seeds.offsets, seeds.packed
     lead = base ** (k - 1)
-    nh = len(hoff)
-    dmask = last.shape[1] - 1
+    dmask = diag.last.shape[1] - 1
+    n_touched = 0
+    code = 0
+    for q in range(a, b):
+        if q - a >= k:  # drop the letter leaving the word
+            code -= reduce[res[q - k]] * lead
+        code = code * base + reduce[res[q]]
+        if q - a < k - 1:
+            continue
+        s = q - k + 1
+        for e in range(offsets[code], offsets[code + 1]):
+            j = packed[e] & 63
+            d = s - (packed[e] >> 6)
+            gd = g0 + d
+            gs = g0 + s
+            slot = gd & dmask
+            if not _second_hit(diag, j, slot, gd, gs, g0 + a, params):
+                continue
+            # two seeds on one diagonal: ungapped X-drop extension
+            total, right = _extend_seed(res, seeds.log_odds, seeds.hoff[j] - d, s,
+                                        max(a, d), min(b, d + seeds.hlen[j]), params.xdrop)
+            diag.ext_to[j, slot] = g0 + right
+            if best[j] < 0.0:
+                touched[n_touched] = j
+                n_touched += 1
+            if total > best[j]:
+                best[j] = total
+    return n_touched
+
+
+@nb.njit(cache=True, nogil=True)
+def _report_orf(frame, clen, a, b, min_bits, best, touched, n_touched, out, n_out):
+    """Append a row (frame, orf start, orf end, hmm, bits) to ``out`` from row
+    ``n_out`` for each HMM in ``touched[:n_touched]`` whose best extension in
+    the ORF of residues ``a..b-1`` reaches ``min_bits`` (residue 0 at bp
+    ``frame`` of a contig of ``clen`` bp), and clear ``best`` for the next
+    ORF; returns the new row count and ``out`` (grown if needed)."""
+    for t in range(n_touched):
+        j = touched[t]
+        if best[j] >= min_bits:
+            if n_out == out.shape[0]:
+                grown = np.empty((2 * out.shape[0], 5), np.float64)
+                grown[:n_out] = out
+                out = grown
+            out[n_out, 0] = frame
+            out[n_out, 1] = frame + 3 * a
+            # through the stop codon when there is one
+            out[n_out, 2] = min(clen, frame + 3 * b + 3)
+            out[n_out, 3] = j
+            out[n_out, 4] = best[j]
+            n_out += 1
+        best[j] = -1.0
+    return n_out, out
+
+
+@nb.njit(cache=True, nogil=True)
+def _scan_frame(res, g0, frame, clen, seeds, params, diag, best, touched, out, n_out):
+    """Scan the ORFs of one frame (residue codes ``res``, residue 0 at bp
+    ``frame`` of a contig of ``clen`` bp) for seeds; see :func:`scan_seeds`.
+    Appends rows (frame, orf start, orf end, hmm, bits) to ``out`` from row
+    ``n_out``; returns the new row count and ``out`` (grown if needed).
+    ``g0`` offsets residue positions in the diagonal tables, so that entries
+    left by earlier frames never match."""
+    nres = len(res)
     a = 0
     while a < nres:
         # ORF: residues a..b-1, b = next break (stop / unknown) or the end
@@ -219,102 +381,37 @@ def _scan_frame(res, g0, a0, b0, frame, k, base, reduce, offsets, packed, log_od
             b += 1
         # Prodigal calls no gene shorter than 60 bp (min_edge_gene): shorter
         # ORFs, most of the random ones, cannot hold a called marker
-        if b - a >= max(k, min_orf):
-            n_touched = 0
-            code = 0
-            for q in range(a, b):
-                if q - a >= k:  # drop the letter leaving the word
-                    code -= reduce[res[q - k]] * lead
-                code = code * base + reduce[res[q]]
-                if q - a < k - 1:
-                    continue
-                s = q - k + 1
-                for e in range(offsets[code], offsets[code + 1]):
-                    j = packed[e] & 63
-                    d = s - (packed[e] >> 6)
-                    gd = g0 + d
-                    gs = g0 + s
-                    slot = gd & dmask
-                    if tag[j, slot] != gd or last[j, slot] < g0 + a:
-                        tag[j, slot] = gd
-                        last[j, slot] = gs
-                        ext_to[j, slot] = -1
-                        continue
-                    prev = last[j, slot]
-                    # BLAST's two-hit rule: a second hit that overlaps the first
-                    # by more than k - min_gap letters is one longer word, not
-                    # a second hit (such pairs made >99% of the extensions,
-                    # nearly all in non-marker sequence); keep the first
-                    if prev < gs < prev + min_gap:
-                        continue
-                    last[j, slot] = gs
-                    if gs - prev > window or gs <= prev or ext_to[j, slot] >= gs:
-                        continue
-                    # two seeds on one diagonal: ungapped X-drop extension
-                    row = hoff[j] - d
-                    hi = min(b, d + hlen[j])
-                    lo = max(a, d)
-                    sc = 0.0
-                    top = 0.0
-                    right = s
-                    p = s
-                    while p < hi:
-                        sc += log_odds[row + p, res[p]]
-                        if sc > top:
-                            top = sc
-                            right = p
-                        elif sc < top - xdrop:
-                            break
-                        p += 1
-                    total = top
-                    sc = 0.0
-                    top = 0.0
-                    p = s - 1
-                    while p >= lo:
-                        sc += log_odds[row + p, res[p]]
-                        if sc > top:
-                            top = sc
-                        elif sc < top - xdrop:
-                            break
-                        p -= 1
-                    total += top
-                    ext_to[j, slot] = g0 + right
-                    if best[j] < 0.0:
-                        touched[n_touched] = j
-                        n_touched += 1
-                    if total > best[j]:
-                        best[j] = total
-            for t in range(n_touched):
-                j = touched[t]
-                if best[j] >= min_bits:
-                    if n_out == out.shape[0]:
-                        grown = np.empty((2 * out.shape[0], 5), np.float64)
-                        grown[:n_out] = out
-                        out = grown
-                    out[n_out, 0] = frame
-                    out[n_out, 1] = a0 + 3 * a
-                    # through the stop codon when there is one
-                    out[n_out, 2] = min(b0, a0 + 3 * b + 3)
-                    out[n_out, 3] = j
-                    out[n_out, 4] = best[j]
-                    n_out += 1
-                best[j] = -1.0
+        if b - a >= max(seeds.k, params.min_orf):
+            n_touched = _scan_orf(res, a, b, g0, seeds, params, diag, best, touched)
+            n_out, out = _report_orf(frame, clen, a, b, params.min_bits, best, touched,
+                                     n_touched, out, n_out)
         a = b + 1
     return n_out, out
 
 
 @nb.njit(cache=True, nogil=True)
-def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
-                log_odds, hoff, hlen, window, xdrop, min_bits, min_orf, min_gap, nslots):
+def _frame_residues(seq, f, codon_aa):
+    """uint8 amino-acid codes of frame ``f`` (0..2) of the ``encode_nt`` codes ``seq``."""
+    nres = (len(seq) - f) // 3
+    res = np.empty(nres, np.uint8)
+    for p in range(nres):
+        x = f + 3 * p
+        res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
+    return res
+
+
+@nb.njit(cache=True, nogil=True)
+def _scan_batch(nt, starts, ends, codon_aa, seeds, params, nslots):
     """Seed scan of contigs ``nt[starts[c]:ends[c]]`` on both strands.
     Rows: (contig, strand +1/-1, start, end, hmm, bits), coordinates on the
     forward strand of the contig, half-open."""
-    nh = len(hoff)
+    k = seeds.k
+    nh = len(seeds.hoff)
     # int32 keeps the three tables (41 x 1024 slots) in L2 cache; global
     # positions stay < 2**31 for any batch under ~1 Gbp
-    last = np.full((nh, nslots), -1, np.int32)
-    tag = np.full((nh, nslots), -(1 << 30), np.int32)
-    ext_to = np.full((nh, nslots), -1, np.int32)
+    diag = _Diagonals(np.full((nh, nslots), -1, np.int32),
+                      np.full((nh, nslots), -(1 << 30), np.int32),
+                      np.full((nh, nslots), -1, np.int32))
     best = np.full(nh, -1.0)  # per-ORF best extension of each HMM, -1 = none
     touched = np.empty(nh, np.int64)
     out = np.empty((64, 5), np.float64)
@@ -335,16 +432,10 @@ def _scan_batch(nt, starts, ends, codon_aa, k, base, reduce, offsets, packed,
                 seq = rc
             n_out = 0
             for f in range(3):
-                nres = (L - f) // 3
-                res = np.empty(nres, np.uint8)
-                for p in range(nres):
-                    x = f + 3 * p
-                    res[p] = codon_aa[25 * seq[x] + 5 * seq[x + 1] + seq[x + 2]]
-                n_out, out = _scan_frame(res, g0, f, L, f, k, base, reduce, offsets,
-                                         packed, log_odds, hoff, hlen, window, xdrop,
-                                         min_bits, min_orf, min_gap, last, tag, ext_to, best,
-                                         touched, out, n_out)
-                g0 += nres + 1
+                res = _frame_residues(seq, f, codon_aa)
+                n_out, out = _scan_frame(res, g0, f, L, seeds, params, diag, best, touched,
+                                         out, n_out)
+                g0 += len(res) + 1
             if n_rows + n_out > rows.shape[0]:
                 grown = np.empty((2 * (n_rows + n_out), 6), np.float64)
                 grown[:n_rows] = rows[:n_rows]
@@ -393,7 +484,5 @@ def scan_seeds(
     for s, a, n in zip(seqs, starts, lens):
         if n:
             nt[a : a + n] = encode_nt(s)
-    return _scan_batch(nt, starts, ends, _codon_aa(), table.k, table.base, table.reduce,
-                       table.offsets, table.packed, table.log_odds, table.hmm_offsets,
-                       table.lengths, window, float(xdrop), float(min_bits), MIN_ORF_AA,
-                       int(min_gap), nslots)
+    params = _ScanParams(window, float(xdrop), float(min_bits), MIN_ORF_AA, int(min_gap))
+    return _scan_batch(nt, starts, ends, _codon_aa(), _seed_arrays(table), params, nslots)
