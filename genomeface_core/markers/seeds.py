@@ -42,6 +42,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numba as nb
+from numba.core.cpu import CPUTargetOptions as _CPUTargetOptions
 import numpy as np
 
 __all__ = [
@@ -231,7 +232,9 @@ class _Diagonals(NamedTuple):
 #: Numba options of the scan's inner steps: no reference counting (they
 #: allocate nothing), so LLVM inlines them into the seed loop with no per-hit
 #: incref/decref of their arrays (``inline="always"`` adds those: 30% slower)
-_INNER = dict(cache=True, nogil=True, _nrt=False)
+#: ``_nrt`` is a Numba-internal option (present in 0.59-0.68, ``CPUTargetOptions._nrt``); where a Numba
+#: lacks it the steps are inlined instead: the same results, slower
+_INNER = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(_CPUTargetOptions, "_nrt") else {"inline": "always"}))
 
 
 def _seed_arrays(table: SeedTable) -> _SeedArrays:
