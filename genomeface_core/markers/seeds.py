@@ -234,7 +234,8 @@ class _Diagonals(NamedTuple):
 #: incref/decref of their arrays (``inline="always"`` adds those: 30% slower)
 #: ``_nrt`` is a Numba-internal option (present in 0.59-0.68, ``CPUTargetOptions._nrt``); where a Numba
 #: lacks it the steps are inlined instead: the same results, slower
-_INNER = dict(cache=True, nogil=True, **({"_nrt": False} if hasattr(_CPUTargetOptions, "_nrt") else {"inline": "always"}))
+_INNER = dict(cache=True, nogil=True,
+              **({"_nrt": False} if hasattr(_CPUTargetOptions, "_nrt") else {"inline": "always"}))
 
 
 def _seed_arrays(table: SeedTable) -> _SeedArrays:
