@@ -278,7 +278,8 @@ def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.nd
     origin = list(range(n_in))
     if depths is None or separation <= 0 or n_in == 0:
         return out, _summary(labels, ejected, lengths, origin, n_in)
-    x = np.log(np.asarray(depths, np.float64) + PSEUDO)
+    d = np.asarray(depths, np.float64)
+    x = np.log(d + PSEUDO)
     w = np.asarray(lengths, np.float64)
     markers = np.asarray(marker_counts).sum(axis=1)
     order = np.argsort(labels, kind="mergesort")
@@ -288,7 +289,7 @@ def split_by_depth(labels: np.ndarray, depths: np.ndarray | None, lengths: np.nd
         if w[members].sum() < 2 * min_part_bp:
             continue
         xm, wm = x[members], w[members]
-        shape = profile_shape(xm, weighted_median(np.asarray(depths, np.float64)[members], wm) > PSEUDO)
+        shape = profile_shape(xm, weighted_median(d[members], wm) > PSEUDO)
         local = _divide(np.arange(len(members)), xm, shape, wm, markers[members], separation, min_part_bp,
                         MAX_LEVELS)
         parts = [members[i] for i in local]
